@@ -1,0 +1,45 @@
+"""Who is calling what: the context every provider method receives."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cloudlet.http import Request
+    from cloudlet.protocol.models import OperationModel, ServiceModel
+
+DEFAULT_ACCOUNT = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass
+class Identity:
+    """The caller, as authentication found it."""
+
+    account: str = DEFAULT_ACCOUNT
+    access_key: str = ""
+    arn: str = f"arn:aws:iam::{DEFAULT_ACCOUNT}:root"
+    user_id: str = DEFAULT_ACCOUNT
+    session_token: str | None = None
+
+
+@dataclass
+class RequestContext:
+    service: ServiceModel
+    operation: OperationModel | None
+    request: Request
+    protocol: str
+    region: str = DEFAULT_REGION
+    identity: Identity = field(default_factory=Identity)
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def account(self) -> str:
+        return self.identity.account
+
+    def arn(self, resource: str, service: str | None = None, region: str | None = None) -> str:
+        """``arn:aws:<service>:<region>:<account>:<resource>`` for this caller."""
+        region = self.region if region is None else region
+        return f"arn:aws:{service or self.service.signing_name}:{region}:{self.account}:{resource}"

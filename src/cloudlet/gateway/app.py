@@ -1,0 +1,152 @@
+"""The ASGI application: one request through route -> authenticate -> parse -> validate -> dispatch.
+
+Each step is a small function of its own; any ``ServiceError`` on the way is
+answered in the protocol the client spoke, and anything else becomes the
+service's internal error without a traceback reaching the client.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+
+from cloudlet.context import DEFAULT_REGION, RequestContext
+from cloudlet.gateway.admin import Admin, json_response
+from cloudlet.gateway.auth import Authenticator, read_signature
+from cloudlet.gateway.routing import Route, Router
+from cloudlet.http import PayloadTooLarge, Request, Response
+from cloudlet.protocol import get_protocol
+from cloudlet.protocol.errors import ServiceError, not_implemented
+from cloudlet.protocol.models import load_service
+from cloudlet.protocol.validate import validate
+from cloudlet.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Observer = Callable[[RequestContext, Response], None]
+
+
+def unknown_operation(protocol: str, request: Request) -> ServiceError:
+    if protocol == "query":
+        return ServiceError(
+            "InvalidAction",
+            "The action or operation requested is invalid. Verify that the action is typed correctly.",
+            400,
+        )
+    if protocol == "rest-xml":
+        return ServiceError(
+            "MethodNotAllowed", "The specified method is not allowed against this resource.", 405,
+            Method=request.method, ResourceType="OBJECT" if request.raw_path.count("/") > 1 else "BUCKET",
+        )
+    if protocol == "rest-json":
+        return ServiceError("UnknownOperationException", "", 404)
+    return ServiceError("UnknownOperationException", "", 400)
+
+
+class Gateway:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.router = Router()
+        self.auth = Authenticator(runtime)
+        self.admin = Admin(runtime)
+        self.observers: list[Observer] = []  # e.g. CloudTrail, metrics: told of every answered call
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            request = Request.from_asgi(scope, receive)
+            response = await self.handle(request)
+            await send_response(send, response, head=request.method == "HEAD")
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.runtime.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.runtime.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def handle(self, request: Request) -> Response:
+        if request.raw_path.startswith(("/_cloudlet/", "/_localstack/")):
+            return await self.admin.handle(request)
+        try:
+            if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+                # query protocol: the Action that routing needs is in the body
+                request.body = await request.stream.read(self.runtime.config.max_body)
+            signature = read_signature(request)
+            route = self.router.route(request, signature)
+        except PayloadTooLarge as e:
+            return json_response({"message": f"Request body larger than {e.limit} bytes"}, 413)
+        if route is None or route.service == "execute-api":
+            return json_response({"message": "API Gateway invocations are not implemented in Cloudlet yet."}, 501)
+        return await self.dispatch(request, route, signature)
+
+    async def dispatch(self, request: Request, route: Route, signature) -> Response:  # noqa: ANN001
+        service = load_service(route.service)
+        protocol = get_protocol(route.protocol)
+        operation = service.operation(route.operation) if route.operation else None
+        if route.path is not None:
+            request.raw_path = route.path
+            request.__dict__.pop("path", None)
+        ctx = RequestContext(service, operation, request, route.protocol)
+        try:
+            if signature is not None and signature.region:
+                ctx.region = signature.region
+            else:
+                ctx.region = DEFAULT_REGION
+            if operation is None:
+                raise unknown_operation(route.protocol, request)
+            if operation.streaming_input is None and request.stream is not None and not request.stream.exhausted:
+                request.body = await request.stream.read(self.runtime.config.max_body)
+            ctx.identity = self.auth.authenticate(request, signature, route.protocol)
+            params = protocol.parse(request, operation)
+            validate(operation, params)
+            result = await self.call(ctx, params)
+            response = protocol.serialize(ctx, operation, result)
+        except ServiceError as error:
+            response = protocol.serialize_error(ctx, error)
+        except PayloadTooLarge as error:
+            response = protocol.serialize_error(
+                ctx, ServiceError("RequestEntityTooLarge", f"Request body larger than {error.limit} bytes", 413)
+            )
+        except Exception:
+            log.exception("%s.%s failed", service.name, operation.name if operation else "?")
+            response = protocol.serialize_error(
+                ctx, ServiceError("InternalFailure", "The request processing has failed because of an unknown error.", 500)
+            )
+        for observer in self.observers:
+            observer(ctx, response)
+        return response
+
+    async def call(self, ctx: RequestContext, params: dict) -> dict | None:
+        assert ctx.operation is not None
+        provider = await self.runtime.provider(ctx.service.name)
+        handler = provider.handler(ctx.operation.name) if provider is not None else None
+        if handler is None:
+            raise not_implemented(ctx.service.name, ctx.operation.name)
+        if inspect.iscoroutinefunction(handler):
+            return await handler(ctx, params)
+        with self.runtime.db.transaction():
+            return handler(ctx, params)
+
+
+async def send_response(send: Callable, response: Response, head: bool = False) -> None:
+    headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
+    body = response.body
+    if isinstance(body, bytes | bytearray):
+        if response.header("content-length") is None:
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else bytes(body)})
+        return
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if not head:
+        async for chunk in body:
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

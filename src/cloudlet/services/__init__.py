@@ -1,0 +1,7 @@
+"""The services Cloudlet implements: name -> the provider class, imported on first request."""
+
+from __future__ import annotations
+
+PROVIDERS: dict[str, str] = {
+    "sts": "cloudlet.services.sts.provider:StsProvider",
+}

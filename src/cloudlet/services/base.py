@@ -1,0 +1,49 @@
+"""What every service provider shares: its runtime, its declared state, its operations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cloudlet.protocol.models import snake_case
+from cloudlet.store.scope import State
+
+if TYPE_CHECKING:
+    from cloudlet.context import RequestContext
+    from cloudlet.runtime import Runtime
+
+Handler = Callable[["RequestContext", dict], Any]
+
+
+class Provider:
+    """One method per operation, named in snake case: ``GetCallerIdentity`` -> ``get_caller_identity``.
+
+    A method takes the request context and the parsed input and returns the
+    output dict; it may be ``async`` when it has to wait (long polls,
+    streams).  Synchronous methods run inside one database transaction, so a
+    failing call leaves nothing half-written.
+    """
+
+    service: ClassVar[str]
+    states: ClassVar[tuple[type[State], ...]] = ()
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def handler(self, operation: str) -> Handler | None:
+        return getattr(self, snake_case(operation), None)
+
+    @classmethod
+    def implements(cls, operation: str) -> bool:
+        return callable(getattr(cls, snake_case(operation), None))
+
+    async def start(self) -> None:
+        """Called once when the server starts or the provider is first loaded."""
+
+    async def stop(self) -> None:
+        """Called once when the server stops."""
+
+    def reset(self) -> None:
+        """Forget all state: every declared table, then whatever the provider keeps in memory."""
+        for state in self.states:
+            state.reset(self.runtime.db)

@@ -1,0 +1,161 @@
+"""SQLite, the one storage engine: an ordered key-value table written through on every change.
+
+Every declared table of every service lives in one SQLite table keyed by
+(service, table, account, region, key), so keys sort within a table and range
+scans are index walks.  The database runs in WAL mode with
+``synchronous=NORMAL``: a committed write is in the WAL file before the
+client sees its answer, so it survives the server being killed (only an OS
+crash or power loss could lose the last commits).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+Key = str | bytes
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (
+    service TEXT NOT NULL,
+    tbl TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    key NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (service, tbl, account, region, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Database:
+    def __init__(self, path: str | None) -> None:
+        """``path`` is the database file, or None for memory only (``--ephemeral``)."""
+        self.path = path
+        if path is not None:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.conn = sqlite3.connect(path or ":memory:", isolation_level=None, check_same_thread=False)
+        if path is not None:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_SCHEMA)
+        self._depth = 0
+        self._began = False
+        self._lock = threading.RLock()  # the loop thread owns the connection; admin calls may not
+
+    # --- transactions ---------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all.  Re-entrant."""
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0 and self._began:
+                    self._began = False
+                    self.conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if self._depth == 0 and self._began:
+                self._began = False
+                self.conn.execute("COMMIT")
+
+    def _write(self, sql: str, args: tuple) -> sqlite3.Cursor:
+        with self._lock:
+            if self._depth and not self._began:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self._began = True
+            return self.conn.execute(sql, args)
+
+    # --- key-value operations -----------------------------------------------------------
+
+    def get(self, scope: tuple[str, str, str, str], key: Key) -> Any:
+        row = self.conn.execute(
+            "SELECT value FROM kv WHERE service=? AND tbl=? AND account=? AND region=? AND key=?",
+            (*scope, key),
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, scope: tuple[str, str, str, str], key: Key, value: Any) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
+            (*scope, key, json.dumps(value, separators=(",", ":"))),
+        )
+
+    def delete(self, scope: tuple[str, str, str, str], key: Key) -> bool:
+        cursor = self._write(
+            "DELETE FROM kv WHERE service=? AND tbl=? AND account=? AND region=? AND key=?", (*scope, key)
+        )
+        return cursor.rowcount > 0
+
+    def scan(
+        self,
+        scope: tuple[str, str, str, str],
+        start: Key | None = None,
+        end: Key | None = None,
+        *,
+        prefix: str | None = None,
+        after: Key | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[tuple[Key, Any]]:
+        """Items in key order within [start, end), or with a key prefix, optionally after a key."""
+        sql = ["SELECT key, value FROM kv WHERE service=? AND tbl=? AND account=? AND region=?"]
+        args: list[Any] = list(scope)
+        if prefix is not None:
+            start, end = prefix, _prefix_end(prefix)
+        if start is not None:
+            sql.append("AND key >= ?")
+            args.append(start)
+        if end is not None:
+            sql.append("AND key < ?")
+            args.append(end)
+        if after is not None:
+            sql.append("AND key < ?" if reverse else "AND key > ?")
+            args.append(after)
+        sql.append("ORDER BY key DESC" if reverse else "ORDER BY key")
+        if limit is not None:
+            sql.append("LIMIT ?")
+            args.append(limit)
+        for key, value in self.conn.execute(" ".join(sql), args).fetchall():
+            yield key, json.loads(value)
+
+    def count(self, scope: tuple[str, str, str, str]) -> int:
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM kv WHERE service=? AND tbl=? AND account=? AND region=?", scope
+        ).fetchone()[0]
+
+    def scopes(self, service: str, table: str) -> list[tuple[str, str]]:
+        """Every (account, region) that holds items of a table."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT account, region FROM kv WHERE service=? AND tbl=?", (service, table)
+        )
+        return [tuple(row) for row in rows]
+
+    def clear(self, service: str | None = None, table: str | None = None) -> None:
+        if service is None:
+            self._write("DELETE FROM kv", ())
+        elif table is None:
+            self._write("DELETE FROM kv WHERE service=?", (service,))
+        else:
+            self._write("DELETE FROM kv WHERE service=? AND tbl=?", (service, table))
+
+    def close(self) -> None:
+        with self._lock:
+            if self.path is not None:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.conn.close()
+
+
+def _prefix_end(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix``."""
+    return prefix + "\U0010ffff"

@@ -8,6 +8,7 @@ botocore's response parsers.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import random
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import botocore.session
 from botocore.awsrequest import prepare_request_dict
+from botocore.eventstream import EventStream
 from botocore.model import OperationModel, Shape
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
@@ -150,12 +152,38 @@ def to_cloudlet_request(request: dict) -> Request:
     return Request(request["method"], url.path or "/", url.query, headers, body=body)
 
 
+class _RawStream:
+    """A response body as botocore's event stream reader expects it (urllib3's ``stream()``)."""
+
+    def __init__(self, data: bytes, chunk_size: int = 7) -> None:
+        self._data = data
+        self._chunk_size = chunk_size  # small, odd chunks: messages must be reassembled
+
+    def stream(self):
+        for start in range(0, len(self._data), self._chunk_size):
+            yield self._data[start : start + self._chunk_size]
+
+    def close(self) -> None:
+        pass
+
+
+def read_body(response: Response) -> bytes:
+    """The whole body of a Cloudlet Response, draining an async stream if it is one."""
+    body = response.body
+    if isinstance(body, bytes | bytearray):
+        return bytes(body)
+
+    async def drain() -> bytes:
+        return b"".join([chunk async for chunk in body])
+
+    return asyncio.run(drain())
+
+
 def parse_response(service: str, operation: str, response: Response, protocol: str | None = None) -> dict:
     model = service_model(service)
     op: OperationModel = model.operation_model(operation)
     parser = create_parser(protocol or model.metadata["protocol"])
-    body = response.body
-    assert isinstance(body, bytes | bytearray), "streamed bodies are read by the caller first"
+    body = read_body(response)
     headers = {}
     for key, value in response.headers:
         headers[key.lower()] = value
@@ -164,16 +192,40 @@ def parse_response(service: str, operation: str, response: Response, protocol: s
     raw = {
         "status_code": response.status,
         "headers": HeadersDict(headers),
-        "body": bytes(body),
+        "body": body,
         "context": {"operation_name": operation},
     }
-    if op.has_streaming_output:
-        raw["body"] = io.BytesIO(bytes(body))
+    if response.status < 300 and op.has_event_stream_output:
+        raw["body"] = _RawStream(body)
+    elif op.has_streaming_output and response.status < 300:  # errors arrive read, as in botocore
+        raw["body"] = io.BytesIO(body)
     return parser.parse(raw, op.output_shape if response.status < 300 else None)
 
 
+def parse_error(service: str, operation: str, response: Response, protocol: str | None = None) -> dict:
+    """An error response as a botocore client sees it: the generic parse, then the
+    modelled fields of the shape its code names (as botocore's endpoint does)."""
+    response = Response(response.status, response.headers, read_body(response))  # read once
+    parsed = parse_response(service, operation, response, protocol)
+    code = parsed.get("Error", {}).get("Code")
+    shape = service_model(service).shape_for_error_code(code) if code else None
+    if shape is not None:
+        from botocore.awsrequest import HeadersDict
+
+        raw = {
+            "status_code": response.status,
+            "headers": HeadersDict({k.lower(): v for k, v in response.headers}),
+            "body": response.body,
+            "context": {"operation_name": operation},
+        }
+        parser = create_parser(protocol or service_model(service).metadata["protocol"])
+        parsed.update(parser.parse(raw, shape))
+    return parsed
+
+
 def normalize(value: Any) -> Any:
-    """Comparable form: datetimes to epoch milliseconds, streams read, metadata dropped."""
+    """Comparable form: datetimes to epoch milliseconds, streams read (event streams as
+    lists of events), metadata dropped."""
     if isinstance(value, dict):
         return {k: normalize(v) for k, v in value.items() if k != "ResponseMetadata"}
     if isinstance(value, list | tuple):
@@ -186,4 +238,6 @@ def normalize(value: Any) -> Any:
         return bytes(value)
     if hasattr(value, "read"):
         return value.read()
+    if isinstance(value, EventStream):
+        return [normalize(event) for event in value]
     return value

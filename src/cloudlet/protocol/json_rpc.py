@@ -7,9 +7,10 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from cloudlet.http import Request, Response
+from cloudlet.protocol import eventstream
 from cloudlet.protocol.errors import ResolvedError, ServiceError
-from cloudlet.protocol.models import OperationModel
-from cloudlet.protocol.tree import JSON_CODEC, SerializationError
+from cloudlet.protocol.models import OperationModel, Shape
+from cloudlet.protocol.tree import JSON_CODEC, SerializationError, TreeCodec
 
 if TYPE_CHECKING:
     from cloudlet.context import RequestContext
@@ -38,6 +39,60 @@ def dump_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
+def _json_document(shape: Shape, value: dict) -> bytes:
+    return dump_json(JSON_CODEC.encode(shape, value))
+
+
+def _json_read(shape: Shape, payload: bytes) -> dict:
+    return JSON_CODEC.decode(shape, load_json_object(payload))
+
+
+# Event payloads inside a stream are plain JSON documents, whatever the protocol's version.
+JSON_EVENTS = eventstream.EventCodec("application/json", _json_document, _json_read)
+
+
+# --- shared by the RPC protocols (json and smithy-rpc-v2-cbor) --------------------------
+
+
+def error_document(
+    ctx: RequestContext, error: ServiceError, codec: TreeCodec, type_prefix: str
+) -> tuple[ResolvedError, dict[str, Any]]:
+    """An error as the RPC protocols send it: ``__type``, the modelled fields and the message."""
+    resolved = ResolvedError(ctx.service, error)
+    document: dict[str, Any] = {"__type": type_prefix + resolved.code}
+    if resolved.shape is not None:
+        document.update(codec.encode(resolved.shape, resolved.fields(error)))
+    else:
+        document.update(resolved.fields(error))
+    document[resolved.message_key] = error.message
+    return resolved, document
+
+
+def error_headers(ctx: RequestContext, error: ServiceError, resolved: ResolvedError) -> list[tuple[str, str]]:
+    """Headers every RPC error carries beside the protocol's own."""
+    headers = []
+    if ctx.service.query_compatible:
+        # Services moved off the query protocol keep their query error codes here.
+        fault = "Sender" if resolved.sender_fault else "Receiver"
+        headers.append(("x-amzn-query-error", f"{resolved.query_code};{fault}"))
+    headers.extend(error.headers.items())
+    return headers
+
+
+def stream_output(
+    shape: Shape, output: dict, codec: eventstream.EventCodec, stream: tuple[str, Shape]
+) -> bytes | Any:
+    """The body of an RPC output with an event stream member.
+
+    The other output members travel first, in an ``initial-response`` event
+    (where botocore looks for them); the events follow.
+    """
+    name, stream_shape = stream
+    rest = {k: v for k, v in output.items() if k != name}
+    initial = eventstream.initial_response(codec.encode(shape, rest), codec)
+    return eventstream.event_stream_body(stream_shape, output.get(name) or [], codec, initial)
+
+
 class JsonProtocol:
     name = "json"
 
@@ -57,22 +112,20 @@ class JsonProtocol:
 
     def serialize(self, ctx: RequestContext, operation: OperationModel, output: dict | None) -> Response:
         shape = operation.output_shape
-        body = dump_json(JSON_CODEC.encode(shape, output or {}) if shape is not None else {})
+        if shape is None:
+            body = b"{}"
+        else:
+            stream = eventstream.event_stream_member(shape)
+            if stream is not None:
+                headers = [("Content-Type", eventstream.CONTENT_TYPE), ("x-amzn-RequestId", ctx.request_id)]
+                return Response(200, headers, stream_output(shape, output or {}, JSON_EVENTS, stream))
+            body = dump_json(JSON_CODEC.encode(shape, output or {}))
         return Response(200, self._headers(ctx, body), body)
 
     def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:
-        resolved = ResolvedError(ctx.service, error)
         prefix = ERROR_TYPE_NAMESPACE.get(ctx.service.name, "")
-        document: dict[str, Any] = {"__type": prefix + resolved.code}
-        if resolved.shape is not None:
-            document.update(JSON_CODEC.encode(resolved.shape, resolved.fields(error)))
-        else:
-            document.update(resolved.fields(error))
-        document[resolved.message_key] = error.message
+        resolved, document = error_document(ctx, error, JSON_CODEC, prefix)
         body = dump_json(document)
         headers = self._headers(ctx, body)
-        if ctx.service.query_compatible:
-            fault = "Sender" if resolved.sender_fault else "Receiver"
-            headers.append(("x-amzn-query-error", f"{resolved.query_code};{fault}"))
-        headers.extend(error.headers.items())
+        headers.extend(error_headers(ctx, error, resolved))
         return Response(resolved.status, headers, body)

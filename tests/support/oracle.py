@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import botocore.session
-from botocore.awsrequest import prepare_request_dict
+from botocore.awsrequest import create_request_object, prepare_request_dict
 from botocore.eventstream import EventStream
 from botocore.model import OperationModel, Shape
 from botocore.parsers import create_parser
@@ -45,23 +45,32 @@ def service_model(name: str):
 class Generator:
     """Deterministic sample values for a shape, within the model's constraints."""
 
-    def __init__(self, seed: int = 0, max_depth: int = 4) -> None:
+    def __init__(self, seed: int = 0, max_depth: int = 4, edges: bool = False) -> None:
         self.rng = random.Random(seed)
         self.max_depth = max_depth
+        # edges: now and then an empty list, map or string and a longer list, ignoring
+        # the model's minimums (validation is off), to exercise the protocols' edge cases.
+        self.edges = edges
+
+    def _edge(self) -> bool:
+        return self.edges and self.rng.random() < 0.25
 
     def value(self, shape: Shape, depth: int = 0, location: str | None = None) -> Any:
         kind = shape.type_name
         if kind == "structure":
             return self.structure(shape, depth)
         if kind == "list":
-            if depth >= self.max_depth:
+            if depth >= self.max_depth or self._edge():
                 return []
+            if self._edge():
+                member_location = shape.serialization.get("location") or location
+                return [self.value(shape.member, depth + 1, member_location) for _ in range(3)]
             count = max(1, shape.metadata.get("min", 0) or 0) if depth < self.max_depth - 1 else 1
             count = min(count + self.rng.randint(0, 1), 3) if shape.metadata.get("max", 3) >= 2 else 1
             member_location = shape.serialization.get("location") or location
             return [self.value(shape.member, depth + 1, member_location) for _ in range(count)]
         if kind == "map":
-            if depth >= self.max_depth:
+            if depth >= self.max_depth or self._edge() and location != "headers":
                 return {}
             keys = shape.key.enum or [f"k{i}" for i in range(2)]
             count = 1 if location == "headers" else min(len(keys), self.rng.randint(1, 2))
@@ -110,6 +119,8 @@ class Generator:
     def string(self, shape: Shape, base: str | None = None) -> str:
         if shape.enum:
             return self.rng.choice(shape.enum)
+        if base is None and self._edge() and not shape.serialization.get("location"):
+            return ""
         low = int(shape.metadata.get("min", 1))
         high = int(shape.metadata.get("max", 64))
         text = base or f"v{self.rng.randrange(10**6)}-é ü/+&="
@@ -141,6 +152,8 @@ def to_cloudlet_request(request: dict) -> Request:
     url = urlsplit(request["url"])
     headers = {k.lower(): v if isinstance(v, str) else v.decode() for k, v in request["headers"].items()}
     body = request["body"]
+    if isinstance(body, dict):  # the query serializer leaves form encoding to botocore's preparer
+        body = create_request_object(request).prepare().body
     if hasattr(body, "read"):
         body = body.read()
     if isinstance(body, str):

@@ -19,10 +19,12 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudlet.config import Config
-from cloudlet.server import ServerThread
+
+if TYPE_CHECKING:
+    from cloudlet.server import ServerThread
 
 DEFAULT_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
@@ -78,6 +80,8 @@ class Cloudlet:
 @contextmanager
 def cloudlet_server(config: Config | None = None) -> Iterator[Cloudlet]:
     """Start a real server (ephemeral, on a free port unless ``config`` says otherwise)."""
+    from cloudlet.server import ServerThread  # imported here: the plugin loads in every pytest run
+
     server = ServerThread(config).start()
     try:
         yield Cloudlet(server)

@@ -77,11 +77,12 @@ def _rpc_protocol(service: str) -> str:
 
 
 class RestRoute:
-    __slots__ = ("operation", "method", "regex", "query_keys", "query_values", "headers", "rank")
+    __slots__ = ("operation", "method", "regex", "query_keys", "query_values", "headers", "rank", "host_prefixed")
 
     def __init__(self, operation: OperationModel) -> None:
         self.operation = operation.name
         self.method = operation.http_method
+        self.host_prefixed = bool(operation.host_prefix)
         path, _, query = operation.request_uri.partition("?")
         literal_segments = 0
         literal_chars = 0
@@ -154,10 +155,14 @@ def rest_routes(service: str) -> dict[str, list[RestRoute]]:
     return routes
 
 
-def match_rest(services: list[str], request: Request, path: str) -> tuple[str, RestRoute] | None:
+def match_rest(
+    services: list[str], request: Request, path: str, host_prefixed: bool = False
+) -> tuple[str, RestRoute] | None:
     best: tuple[str, RestRoute] | None = None
     for service in services:
         for route in rest_routes(service).get(request.method, ()):
+            if host_prefixed and not route.host_prefixed:
+                continue
             if route.matches(path, request.query, request.headers):
                 if best is None or route.rank > best[1].rank:
                     best = (service, route)
@@ -276,8 +281,16 @@ class Router:
         return Route(service, _rpc_protocol(service), None)
 
     def _rest(self, services: list[str], request: Request, path: str) -> Route:
-        found = match_rest(services, request, path)
         rewritten = path if path != request.raw_path else None
+        found = None
+        if rewritten is not None:
+            # The host's first label may be an operation's host prefix (S3's WriteGetObjectResponse
+            # is sent to "{RequestRoute}.<endpoint>"), not a bucket.
+            found = match_rest(services, request, request.raw_path, host_prefixed=True)
+            if found is not None:
+                rewritten = None
+        if found is None:
+            found = match_rest(services, request, path)
         if found is None:
             service = services[0]
             return Route(service, _rest_protocol(service) or "rest-json", None, rewritten)

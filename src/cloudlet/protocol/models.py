@@ -112,7 +112,7 @@ class ServiceModel:
     def operation(self, name: str) -> OperationModel:
         op = self._operations.get(name)
         if op is None:
-            op = self._operations[name] = OperationModel(self, self.spec["operations"][name])
+            op = self._operations[name] = OperationModel(self, name, self.spec["operations"][name])
         return op
 
     def has_operation(self, name: str) -> bool:
@@ -140,10 +140,10 @@ class ServiceModel:
 
 
 class OperationModel:
-    def __init__(self, service: ServiceModel, spec: dict) -> None:
+    def __init__(self, service: ServiceModel, name: str, spec: dict) -> None:
         self.service = service
         self.spec = spec
-        self.name: str = spec["name"]
+        self.name = name  # the model's key; spec["name"] may carry a version suffix (CloudFront)
         http = spec.get("http", {})
         self.http_method: str = http.get("method", "POST")
         self.request_uri: str = http.get("requestUri", "/")

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
+    "dynamodb": "cloudlet.services.dynamodb.provider:DynamoDBProvider",
     "sts": "cloudlet.services.sts.provider:StsProvider",
 }

@@ -1,0 +1,566 @@
+"""Shape-driven XML, both ways: safe parsing, decoding to Python values, encoding back.
+
+Used by the query protocol (response bodies) and the rest-xml protocol (request
+and response bodies).  The rules mirror botocore's XML parser and rest-xml
+serializer, since those are what every client on the other end runs:
+
+- members travel under their ``locationName`` (else the member name);
+- a list is ``<Name><member>..</member></Name>`` (the item element named by the
+  list member's ``locationName``), or, flattened, the items repeat directly in
+  the parent, named by the list member's ``locationName``, else the member's;
+- a map is ``<Name><entry><key>..</key><value>..</value></entry></Name>`` (key and
+  value elements renamed by their ``locationName``), or, flattened, one
+  ``<Name>`` per entry holding the key and value directly;
+- ``xmlAttribute`` members are attributes of their structure's element;
+  ``xmlNamespace`` adds an ``xmlns``/``xmlns:prefix`` declaration;
+- timestamps are ISO 8601 unless the shape says otherwise, blobs base64,
+  booleans ``true``/``false``, floats may be ``NaN``/``Infinity``/``-Infinity``.
+
+Responses are on the hot path, so encoding writes strings straight into a list
+(``write``/``write_members``/``render``) rather than building an ElementTree and
+serializing it with ElementTree's pure-Python writer.  ``encode`` + ``to_bytes``
+offer the same output through an Element tree for callers that want to edit it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+from xml.parsers import expat
+
+from cloudlet.protocol import timestamps
+from cloudlet.protocol.errors import ServiceError
+from cloudlet.protocol.models import Shape
+
+Element = ET.Element
+
+DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+MALFORMED_MESSAGE = (
+    "The XML you provided was not well-formed or did not validate against our published schema"
+)
+
+
+class MalformedXML(ServiceError):
+    """A body that is not XML, or not XML of the expected shape.
+
+    ``detail`` says what was wrong, for logs; the client sees AWS's fixed wording.
+    Callers re-map the code where their service answers differently.
+    """
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("MalformedXML", MALFORMED_MESSAGE, 400)
+        self.detail = detail
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+class _Declaration(Exception):
+    pass
+
+
+def _refuse(*_args: Any) -> None:
+    raise _Declaration()
+
+
+def _declares_doctype(body: bytes) -> bool:
+    """Whether the document really declares a DOCTYPE (not just mentions one in text).
+
+    Only run when the bytes contain ``<!DOCTYPE``/``<!ENTITY``: expat stops at the
+    declaration itself, before any entity is defined, so nothing is expanded.
+    """
+    parser = expat.ParserCreate("utf-8")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    try:
+        parser.Parse(body, True)
+    except _Declaration:
+        return True
+    except expat.ExpatError:
+        raise MalformedXML("not well-formed")
+    return False
+
+
+def parse_document(body: bytes) -> Element:
+    """The root element of an XML body, with namespaces stripped from element tags.
+
+    DOCTYPE declarations are refused outright (no entity expansion, internal or
+    external: billion laughs, XXE), and the encoding is fixed to UTF-8 so no
+    declared encoding can smuggle a DOCTYPE past the byte check.
+    """
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if not body or not body.strip():
+        raise MalformedXML("empty body")
+    if (b"<!DOCTYPE" in body or b"<!ENTITY" in body) and _declares_doctype(body):
+        raise MalformedXML("DOCTYPE declarations are not allowed")
+    parser = ET.XMLParser(encoding="utf-8")
+    try:
+        parser.feed(body)
+        root = parser.close()
+    except ET.ParseError as e:
+        raise MalformedXML(str(e))
+    if b"xmlns" in body:  # without a declaration no tag can carry a namespace
+        for element in root.iter():
+            tag = element.tag
+            if tag[0] == "{":
+                element.tag = tag[tag.index("}") + 1 :]
+    return root
+
+
+# --- decoding -----------------------------------------------------------------------------
+
+_INTEGER = re.compile(r"[+-]?\d+\Z")
+_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_INT_RANGE = {"integer": 2**31, "long": 2**63}
+
+
+def parse_integer(text: str, kind: str = "long") -> int:
+    """An integer as the wire writes it; ValueError if it is not one or is out of range."""
+    text = text.strip()
+    if not _INTEGER.match(text):
+        raise ValueError(text)
+    value = int(text)
+    bound = _INT_RANGE.get(kind)
+    if bound is not None and not -bound <= value < bound:
+        raise ValueError(text)
+    return value
+
+
+def parse_float(text: str) -> float:
+    """A float as the wire writes it (``NaN``/``Infinity`` included); ValueError otherwise."""
+    text = text.strip()
+    special = _SPECIAL_FLOATS.get(text)
+    if special is not None:
+        return special
+    if not _FLOAT.match(text):
+        raise ValueError(text)
+    return float(text)
+
+
+def parse_blob(text: str) -> bytes:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(text)
+
+
+def _children(element: Element) -> dict[str, list[Element]]:
+    groups: dict[str, list[Element]] = {}
+    for child in element:
+        tag = child.tag
+        group = groups.get(tag)
+        if group is None:
+            groups[tag] = [child]
+        else:
+            group.append(child)
+    return groups
+
+
+def _local(name: str) -> str:
+    """``xsi:type`` / ``{uri}type`` -> ``type``."""
+    if name[0] == "{":
+        return name[name.index("}") + 1 :]
+    return name.rpartition(":")[2]
+
+
+def _attribute(element: Element, name: str) -> str | None:
+    value = element.get(name)
+    if value is not None:
+        return value
+    local = _local(name)
+    for key, value in element.attrib.items():
+        if _local(key) == local:
+            return value
+    return None
+
+
+def _list_item_tag(member: Shape, name: str) -> str:
+    """The element each item of a flattened list travels in (botocore's parser rule)."""
+    return member.member.location_name or member.location_name or name
+
+
+def _decode_structure(shape: Shape, element: Element) -> dict:
+    out: dict[str, Any] = {}
+    if not len(element) and not element.attrib:
+        return out
+    groups = _children(element)
+    for name, member in shape.members.items():
+        if member.location is not None:  # headers, URI labels...: not in the body
+            continue
+        if member.xml_attribute:
+            raw = _attribute(element, member.location_name or name)
+            if raw is not None:
+                out[name] = _decode_text(member, raw)
+            continue
+        wire = member.location_name or name
+        if member.flattened and member.type == "list":
+            found = groups.get(wire) or groups.get(_list_item_tag(member, name))
+            if found:
+                item = member.member
+                out[name] = [_decode(item, e) for e in found]
+        elif member.flattened and member.type == "map":
+            found = groups.get(wire)
+            if found:
+                out[name] = _decode_entries(member, found)
+        else:
+            found = groups.get(wire)
+            if found:
+                out[name] = _decode(member, found[0])
+    return out
+
+
+def _decode_entries(shape: Shape, entries: list[Element]) -> dict:
+    key_shape, value_shape = shape.key, shape.value
+    key_tag = key_shape.location_name or "key"
+    value_tag = value_shape.location_name or "value"
+    out: dict[Any, Any] = {}
+    for entry in entries:
+        key = value = None
+        for part in entry:
+            if part.tag == key_tag:
+                key = _decode(key_shape, part)
+            elif part.tag == value_tag:
+                value = _decode(value_shape, part)
+        if key is None:
+            raise MalformedXML(f"map entry without <{key_tag}>")
+        out[key] = value
+    return out
+
+
+def _decode(shape: Shape, element: Element) -> Any:
+    kind = shape.type
+    if kind == "structure":
+        return _decode_structure(shape, element)
+    if kind == "list":
+        item = shape.member
+        return [_decode(item, e) for e in element]
+    if kind == "map":
+        if shape.flattened:
+            return _decode_entries(shape, [element])
+        return _decode_entries(shape, list(element))
+    return _decode_text(shape, element.text or "")
+
+
+def _decode_text(shape: Shape, text: str) -> Any:
+    kind = shape.type
+    if kind == "string":
+        return text
+    try:
+        if kind in ("integer", "long", "biginteger"):
+            return parse_integer(text, kind)
+        if kind in ("float", "double", "bigdecimal"):
+            return parse_float(text)
+        if kind == "boolean":
+            text = text.strip()
+            if text == "true":
+                return True
+            if text == "false":
+                return False
+            raise ValueError(text)
+        if kind == "blob":
+            return parse_blob(text)
+        if kind == "timestamp":
+            return timestamps.parse(text.strip(), shape.timestamp_format or "iso8601")
+    except ValueError:  # TimestampError is a ValueError
+        raise MalformedXML(f"{text[:64]!r} is not a valid {kind}")
+    return text
+
+
+def decode(shape: Shape, element: Element) -> Any:
+    """The Python value an element carries for a shape (structures -> dicts keyed by member name)."""
+    try:
+        if shape.type == "list" and shape.flattened:
+            return [_decode(shape.member, element)]
+        return _decode(shape, element)
+    except RecursionError:
+        raise MalformedXML("document nested too deeply")
+
+
+def decode_flattened(shape: Shape, elements: list[Element]) -> Any:
+    """A flattened list or map from the repeated elements its parent holds."""
+    if shape.type == "map":
+        return _decode_entries(shape, elements)
+    return [_decode(shape.member, e) for e in elements]
+
+
+# --- encoding to text ---------------------------------------------------------------------
+
+
+def escape_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:  # a raw CR would be normalized away by the reader
+        text = text.replace("\r", "&#xD;")
+    return text
+
+
+def escape_attribute(text: str) -> str:
+    text = escape_text(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\n" in text:
+        text = text.replace("\n", "&#xA;")
+    if "\t" in text:
+        text = text.replace("\t", "&#x9;")
+    return text
+
+
+def namespace_attribute(namespace: dict | str | None) -> str:
+    """`` xmlns="uri"`` or `` xmlns:prefix="uri"`` for a shape's ``xmlNamespace`` trait."""
+    if not namespace:
+        return ""
+    if isinstance(namespace, str):
+        return f' xmlns="{escape_attribute(namespace)}"'
+    prefix = namespace.get("prefix")
+    name = f"xmlns:{prefix}" if prefix else "xmlns"
+    return f' {name}="{escape_attribute(namespace.get("uri", ""))}"'
+
+
+def scalar_text(shape: Shape, value: Any) -> str:
+    """A scalar value as element text (unescaped)."""
+    kind = shape.type
+    if kind == "string":
+        return value if isinstance(value, str) else str(value)
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind in ("integer", "long", "biginteger"):
+        return str(int(value))
+    if kind in ("float", "double", "bigdecimal"):
+        number = float(value)
+        if math.isnan(number):
+            return "NaN"
+        if math.isinf(number):
+            return "Infinity" if number > 0 else "-Infinity"
+        return repr(number) if isinstance(value, float) else str(value)
+    if kind == "timestamp":
+        return str(timestamps.render(value, shape.timestamp_format or "iso8601"))
+    if kind == "blob":
+        data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        return base64.b64encode(data).decode("ascii")
+    return str(value)
+
+
+def _attribute_members(shape: Shape) -> tuple[str, ...]:
+    """Names of a structure's ``xmlAttribute`` members (computed once per shape)."""
+    cached = shape.__dict__.get("_xml_attribute_members")
+    if cached is None:
+        cached = tuple(name for name, member in shape.members.items() if member.xml_attribute)
+        shape.__dict__["_xml_attribute_members"] = cached
+    return cached
+
+
+def write_members(out: list[str], shape: Shape, value: dict) -> None:
+    """Append the member elements of a structure value (not its own element) to ``out``."""
+    members = shape.members
+    for name, item in value.items():
+        if item is None:
+            continue
+        member = members.get(name)
+        if member is None or member.xml_attribute or member.location is not None:
+            continue
+        if member.flattened and member.type == "list":
+            write(out, member, item, _list_item_tag(member, name))
+        else:
+            write(out, member, item, member.location_name or name)
+
+
+def _write_entries(out: list[str], shape: Shape, value: dict, entry_tag: str) -> None:
+    key_shape, value_shape = shape.key, shape.value
+    key_tag = key_shape.location_name or "key"
+    value_tag = value_shape.location_name or "value"
+    for key, item in value.items():
+        out.append(f"<{entry_tag}>")
+        write(out, key_shape, key, key_tag)
+        if item is not None:
+            write(out, value_shape, item, value_tag)
+        out.append(f"</{entry_tag}>")
+
+
+def _structure_attributes(shape: Shape, value: dict) -> str:
+    attributes: dict[str, str] = {}
+    namespace = shape.xml_namespace
+    if namespace:
+        attributes.update(_namespace_items(namespace))
+    names = _attribute_members(shape)
+    if names:
+        members = shape.members
+        for name in names:
+            item = value.get(name)
+            if item is not None:
+                member = members[name]
+                attributes.update(_namespace_items(member.xml_namespace))
+                attributes[member.location_name or name] = scalar_text(member, item)
+    return "".join(f' {k}="{escape_attribute(v)}"' for k, v in attributes.items())
+
+
+def write(out: list[str], shape: Shape, value: Any, name: str, attributes: str = "") -> None:
+    """Append the element for a value of ``shape``, named ``name``, to ``out``.
+
+    A flattened list or map writes one ``<name>`` per item or entry instead of a
+    wrapper.  ``attributes`` is extra attribute text for the element (a root's
+    ``xmlns``).
+    """
+    kind = shape.type
+    if kind == "structure":
+        if shape.xml_namespace or _attribute_members(shape):
+            attributes += _structure_attributes(shape, value)
+        out.append(f"<{name}{attributes}>")
+        write_members(out, shape, value)
+        out.append(f"</{name}>")
+    elif kind == "list":
+        item_shape = shape.member
+        if shape.flattened:
+            for entry in value:
+                if entry is not None:
+                    write(out, item_shape, entry, name)
+            return
+        out.append(f"<{name}{attributes}{namespace_attribute(shape.xml_namespace)}>")
+        tag = item_shape.location_name or "member"
+        for entry in value:
+            if entry is not None:
+                write(out, item_shape, entry, tag)
+        out.append(f"</{name}>")
+    elif kind == "map":
+        if shape.flattened:
+            _write_entries(out, shape, value, name)
+            return
+        out.append(f"<{name}{attributes}{namespace_attribute(shape.xml_namespace)}>")
+        _write_entries(out, shape, value, "entry")
+        out.append(f"</{name}>")
+    else:
+        text = escape_text(scalar_text(shape, value))
+        if shape.xml_namespace:
+            attributes += namespace_attribute(shape.xml_namespace)
+        out.append(f"<{name}{attributes}>{text}</{name}>")
+
+
+def render(shape: Shape, value: Any, name: str, namespace: str | None = None) -> bytes:
+    """A whole document: the declaration and ``<name>`` for ``value``, in a default namespace."""
+    out = [DECLARATION]
+    attributes = f' xmlns="{escape_attribute(namespace)}"' if namespace and not shape.xml_namespace else ""
+    write(out, shape, value, name, attributes)
+    return "".join(out).encode("utf-8", "replace")
+
+
+# --- encoding to an Element tree ----------------------------------------------------------
+
+
+def _namespace_items(namespace: dict | str | None) -> list[tuple[str, str]]:
+    if not namespace:
+        return []
+    if isinstance(namespace, str):
+        return [("xmlns", namespace)]
+    prefix = namespace.get("prefix")
+    return [(f"xmlns:{prefix}" if prefix else "xmlns", namespace.get("uri", ""))]
+
+
+def encode(shape: Shape, value: Any, name: str) -> Element:
+    """``value`` as an Element named ``name`` (the tree form of ``write``)."""
+    root = ET.Element("")
+    encode_into(root, shape, value, name)
+    return root[0]
+
+
+def encode_into(parent: Element, shape: Shape, value: Any, name: str) -> None:
+    """Append the element(s) for ``value`` to ``parent`` (several for a flattened list or map)."""
+    kind = shape.type
+    if kind == "structure":
+        node = ET.SubElement(parent, name, dict(_namespace_items(shape.xml_namespace)))
+        encode_members(node, shape, value)
+    elif kind == "list":
+        item_shape = shape.member
+        if shape.flattened:
+            for entry in value:
+                if entry is not None:
+                    encode_into(parent, item_shape, entry, name)
+            return
+        node = ET.SubElement(parent, name, dict(_namespace_items(shape.xml_namespace)))
+        tag = item_shape.location_name or "member"
+        for entry in value:
+            if entry is not None:
+                encode_into(node, item_shape, entry, tag)
+    elif kind == "map":
+        if shape.flattened:
+            _encode_entries(parent, shape, value, name)
+        else:
+            node = ET.SubElement(parent, name, dict(_namespace_items(shape.xml_namespace)))
+            _encode_entries(node, shape, value, "entry")
+    else:
+        node = ET.SubElement(parent, name, dict(_namespace_items(shape.xml_namespace)))
+        node.text = scalar_text(shape, value)
+
+
+def encode_members(node: Element, shape: Shape, value: dict) -> None:
+    """Write a structure value's members into ``node`` (attributes included)."""
+    members = shape.members
+    for name, item in value.items():
+        member = members.get(name)
+        if item is None or member is None or member.location is not None:
+            continue
+        if member.xml_attribute:
+            for key, uri in _namespace_items(member.xml_namespace):
+                node.set(key, uri)
+            node.set(member.location_name or name, scalar_text(member, item))
+        elif member.flattened and member.type == "list":
+            tag = _list_item_tag(member, name)
+            for entry in item:
+                if entry is not None:
+                    encode_into(node, member.member, entry, tag)
+        else:
+            encode_into(node, member, item, member.location_name or name)
+
+
+def _encode_entries(parent: Element, shape: Shape, value: dict, entry_tag: str) -> None:
+    key_tag = shape.key.location_name or "key"
+    value_tag = shape.value.location_name or "value"
+    for key, item in value.items():
+        entry = ET.SubElement(parent, entry_tag)
+        encode_into(entry, shape.key, key, key_tag)
+        if item is not None:
+            encode_into(entry, shape.value, item, value_tag)
+
+
+def _serialize(out: list[str], element: Element) -> None:
+    tag = element.tag
+    attributes = "".join(f' {k}="{escape_attribute(str(v))}"' for k, v in element.attrib.items())
+    text = element.text
+    if not len(element):
+        body = escape_text(text) if text else ""
+        out.append(f"<{tag}{attributes}>{body}</{tag}>")
+    else:
+        out.append(f"<{tag}{attributes}>")
+        if text:
+            out.append(escape_text(text))
+        for child in element:
+            _serialize(out, child)
+            if child.tail:
+                out.append(escape_text(child.tail))
+        out.append(f"</{tag}>")
+
+
+def to_bytes(element: Element, namespace: str | None = None) -> bytes:
+    """A document for ``element``: the declaration, and ``xmlns`` on the root when given."""
+    if namespace and "xmlns" not in element.attrib:
+        element = _with_attribute(element, "xmlns", namespace)
+    out = [DECLARATION]
+    _serialize(out, element)
+    return "".join(out).encode("utf-8", "replace")
+
+
+def _with_attribute(element: Element, key: str, value: str) -> Element:
+    # A shallow copy with the namespace first, so the caller's tree is left alone.
+    copy = ET.Element(element.tag, {key: value, **element.attrib})
+    copy.text, copy.tail = element.text, element.tail
+    copy.extend(list(element))
+    return copy

@@ -1,0 +1,110 @@
+"""The store: declared tables, scopes, ordering, transactions, reset."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from cloudlet.store.blobs import BlobStore
+from cloudlet.store.scope import Scope, State, Table
+from cloudlet.store.sqlite import Database
+
+
+class ExampleState(State):
+    service = "example"
+    items = Table()
+    accounts = Table(Scope.ACCOUNT)
+    names = Table(Scope.GLOBAL)
+
+
+@pytest.fixture
+def db(tmp_path):  # noqa: ANN001, ANN201
+    database = Database(str(tmp_path / "state.db"))
+    yield database
+    database.close()
+
+
+def test_scopes_keep_accounts_and_regions_apart(db: Database) -> None:
+    a = ExampleState(db, "111111111111", "us-east-1")
+    b = ExampleState(db, "111111111111", "eu-west-1")
+    c = ExampleState(db, "222222222222", "us-east-1")
+    a.items.put("k", {"v": 1})
+    assert b.items.get("k") is None and c.items.get("k") is None
+    a.accounts.put("k", 1)
+    assert b.accounts.get("k") == 1 and c.accounts.get("k") is None
+    a.names.put("bucket", "111111111111")
+    assert c.names.get("bucket") == "111111111111"
+
+
+def test_items_are_ordered_and_scannable(db: Database) -> None:
+    state = ExampleState(db, "1", "r")
+    for key in ["b", "a", "c/2", "c/1", "d"]:
+        state.items.put(key, key.upper())
+    assert state.items.keys() == ["a", "b", "c/1", "c/2", "d"]
+    assert state.items.keys(prefix="c/") == ["c/1", "c/2"]
+    assert state.items.keys(after="b", limit=2) == ["c/1", "c/2"]
+    assert state.items.keys(reverse=True, limit=2) == ["d", "c/2"]
+    assert [k for k, _ in state.items.items("b", "d")] == ["b", "c/1", "c/2"]
+    assert len(state.items) == 5
+
+
+def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
+    state = ExampleState(db, "1", "r")
+    state.items.put("kept", 1)
+    with pytest.raises(RuntimeError), db.transaction():
+        state.items.put("half", 1)
+        state.items.delete("kept")
+        raise RuntimeError("boom")
+    assert state.items.get("half") is None and state.items.get("kept") == 1
+    with db.transaction(), db.transaction():
+        state.items.put("nested", 2)
+    assert state.items.get("nested") == 2
+
+
+def test_state_survives_reopening(tmp_path) -> None:  # noqa: ANN001
+    path = str(tmp_path / "state.db")
+    db = Database(path)
+    ExampleState(db, "1", "r").items.put("k", {"nested": [1, "two"]})
+    db.close()
+    db = Database(path)
+    assert ExampleState(db, "1", "r").items.get("k") == {"nested": [1, "two"]}
+    db.close()
+
+
+def test_reset_walks_the_declared_tables(db: Database) -> None:
+    state = ExampleState(db, "1", "r")
+    state.items.put("a", 1)
+    state.names.put("b", 2)
+
+    class Other(State):
+        service = "other"
+        things = Table()
+
+    Other(db, "1", "r").things.put("c", 3)
+    assert set(ExampleState.tables()) == {"items", "accounts", "names"}
+    ExampleState.reset(db)
+    assert state.items.get("a") is None and state.names.get("b") is None
+    assert Other(db, "1", "r").things.get("c") == 3
+
+
+def test_blobs_are_written_whole_and_ids_are_ours(tmp_path) -> None:  # noqa: ANN001
+    blobs = BlobStore(str(tmp_path / "blobs"))
+
+    async def chunks():  # noqa: ANN202
+        for part in (b"hello ", b"world"):
+            yield part
+
+    info = asyncio.run(blobs.write(chunks()))
+    assert info.size == 11 and info.md5 == "5eb63bbbe01eeed093cb22bb8f5acdc3"
+
+    async def read() -> bytes:
+        return b"".join([c async for c in blobs.read(info.id, 6)])
+
+    assert asyncio.run(read()) == b"world"
+    with pytest.raises(ValueError):
+        blobs.path("../../etc/passwd")
+    assert not [p for p in (tmp_path / "blobs" / "tmp").iterdir()]
+    blobs.delete(info.id)
+    with pytest.raises(FileNotFoundError):
+        blobs.size(info.id)

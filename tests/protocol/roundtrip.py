@@ -23,13 +23,41 @@ from tests.support import oracle
 SEEDS = (0, 1, 2, 3)
 
 
-def operation_cases(services: list[str]) -> list[Any]:
-    """One pytest param per operation, named ``service.Operation``."""
+def operation_cases(services: list[str], marks: Any = None) -> list[Any]:
+    """One pytest param per operation, named ``service.Operation``; ``marks(service, operation)``
+    may return marks for a case."""
     return [
-        pytest.param(service, name, id=f"{service}.{name}")
+        pytest.param(service, name, id=f"{service}.{name}", marks=marks(service, name) if marks else ())
         for service in services
         for name in load_service(service).operation_names
     ]
+
+
+def without_documents(shape: Any, value: Any) -> Any:
+    """``value`` with its document-type members left out.
+
+    botocore's CBOR serializer cannot write document types (KeyError) and its CBOR parser
+    drops them, so in CBOR they cannot go through the oracle; no real CBOR service has one,
+    and the CBOR tests check documents directly instead.
+    """
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        if shape.is_document_type:
+            return value
+        members = shape.members
+        return {
+            k: without_documents(members[k], v)
+            for k, v in value.items()
+            if k not in members or not getattr(members[k], "is_document_type", False)
+        }
+    if kind == "list" and isinstance(value, list):
+        return [without_documents(shape.member, v) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: without_documents(shape.value, v) for k, v in value.items()}
+    return value
+
+
+DOCUMENTLESS = {"smithy-rpc-v2-cbor"}  # protocols whose botocore code has no document types
 
 
 def context(service: str, operation: str, protocol: str) -> RequestContext:
@@ -37,12 +65,15 @@ def context(service: str, operation: str, protocol: str) -> RequestContext:
     return RequestContext(model, model.operation(operation), Request("POST", "/", "", {}), protocol)
 
 
-def request_params(service: str, operation: str, seed: int) -> dict:
+def request_params(service: str, operation: str, seed: int, protocol: str = "json") -> dict:
     shape = oracle.service_model(service).operation_model(operation).input_shape
-    return oracle.Generator(seed).value(shape) if shape is not None else {}
+    if shape is None:
+        return {}
+    params = oracle.Generator(seed).value(shape)
+    return without_documents(shape, params) if protocol in DOCUMENTLESS else params
 
 
-def output_value(service: str, operation: str, seed: int) -> dict:
+def output_value(service: str, operation: str, seed: int, protocol: str = "json") -> dict:
     """A generated output, with a few events (one of each kind) for an event stream member."""
     shape = oracle.service_model(service).operation_model(operation).output_shape
     if shape is None:
@@ -56,7 +87,7 @@ def output_value(service: str, operation: str, seed: int) -> dict:
                 for event, event_shape in member.members.items()
                 if not event_shape.metadata.get("exception")
             ]
-    return output
+    return without_documents(shape, output) if protocol in DOCUMENTLESS else output
 
 
 def check_request(service: str, operation: str, protocol: str) -> Any:
@@ -64,7 +95,7 @@ def check_request(service: str, operation: str, protocol: str) -> Any:
     op = load_service(service).operation(operation)
     request = None
     for seed in SEEDS:
-        params = request_params(service, operation, seed)
+        params = request_params(service, operation, seed, protocol)
         request = oracle.to_cloudlet_request(oracle.botocore_request(service, operation, params, protocol))
         parsed = get_protocol(protocol).parse(request, op)
         assert oracle.normalize(parsed) == oracle.normalize(params), f"seed {seed}"
@@ -75,7 +106,7 @@ def check_response(service: str, operation: str, protocol: str) -> None:
     """(b)"""
     ctx = context(service, operation, protocol)
     for seed in SEEDS:
-        output = output_value(service, operation, seed)
+        output = output_value(service, operation, seed, protocol)
         response = get_protocol(protocol).serialize(ctx, ctx.operation, output)
         assert response.status == 200
         parsed = oracle.parse_response(service, operation, response, protocol)

@@ -24,11 +24,12 @@ import binascii
 import json
 import math
 import re
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote_to_bytes
 
 from cloudlet.http import Request, Response
-from cloudlet.protocol import timestamps
+from cloudlet.protocol import eventstream, timestamps
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.protocol.models import OperationModel, Shape
 
@@ -55,10 +56,12 @@ _EMPTY_BODY_STATUSES = (204, 304)
 class Malformed(Exception):
     """Raised inside the binding for input that cannot be read; the protocol picks the AWS code."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, name: str | None = None, value: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind  # "uri", "query", "header", "body" or "path"
         self.message = message
+        self.name = name  # the header, query key or label at fault (S3 reports it as ArgumentName)
+        self.value = value
 
 
 # --- per-shape and per-operation plans ------------------------------------------------
@@ -204,7 +207,7 @@ def decode_label(raw: str) -> str:
         except (UnicodeEncodeError, UnicodeDecodeError):
             return raw
     if _BAD_PERCENT.search(raw):
-        raise Malformed("uri", f"Invalid percent-encoding in the URI path segment '{raw}'.")
+        raise Malformed("uri", f"Invalid percent-encoding in the URI path segment '{raw}'.", value=raw)
     try:
         data = raw.encode("latin-1")
     except UnicodeEncodeError:
@@ -212,22 +215,22 @@ def decode_label(raw: str) -> str:
     try:
         return unquote_to_bytes(data).decode("utf-8")
     except UnicodeDecodeError:
-        raise Malformed("uri", f"The URI path segment '{raw}' is not valid UTF-8 once decoded.")
+        raise Malformed("uri", f"The URI path segment '{raw}' is not valid UTF-8 once decoded.", value=raw)
 
 
-def from_text(shape: Shape, text: str, default_timestamps: str, kind: str, where: str) -> Any:
-    """A scalar sent as text in a label, query string or header."""
+def from_text(shape: Shape, text: str, default_timestamps: str, kind: str, name: str) -> Any:
+    """A scalar sent as text in a label (``kind`` "uri"), query string or header, named ``name``."""
     type_ = shape.type
     if type_ == "string":
         return text
     if type_ in ("integer", "long", "biginteger"):
-        text = text.strip()
-        if not _INTEGER.fullmatch(text):
-            raise Malformed(kind, f"Value '{text}' at '{where}' is not a valid integer.")
-        number = int(text)
+        stripped = text.strip()
+        if not _INTEGER.fullmatch(stripped):
+            raise _bad_value(kind, name, text, "an integer")
+        number = int(stripped)
         low, high = _INT_RANGES.get(type_, (None, None))
         if low is not None and not low <= number <= high:
-            raise Malformed(kind, f"Value '{text}' at '{where}' is out of range.")
+            raise _bad_value(kind, name, text, f"within the range of {_ARTICLE[type_]}")
         return number
     if type_ == "boolean":
         lowered = text.strip().lower()
@@ -235,39 +238,49 @@ def from_text(shape: Shape, text: str, default_timestamps: str, kind: str, where
             return True
         if lowered == "false":
             return False
-        raise Malformed(kind, f"Value '{text}' at '{where}' is not a valid boolean.")
+        raise _bad_value(kind, name, text, "a boolean")
     if type_ in ("float", "double", "bigdecimal"):
-        text = text.strip()
-        if not _NUMBER.fullmatch(text):
-            raise Malformed(kind, f"Value '{text}' at '{where}' is not a valid number.")
-        return float(text)
+        stripped = text.strip()
+        if not _NUMBER.fullmatch(stripped):
+            raise _bad_value(kind, name, text, "a number")
+        return float(stripped)
     if type_ == "timestamp":
         try:
             return timestamps.parse(text.strip(), shape.timestamp_format or default_timestamps)
         except timestamps.TimestampError:
-            raise Malformed(kind, f"Value '{text}' at '{where}' is not a valid timestamp.")
+            raise _bad_value(kind, name, text, "a timestamp")
     if type_ == "blob":
         try:
             return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
-            raise Malformed(kind, f"Value at '{where}' is not valid base64.")
+            raise _bad_value(kind, name, text, "base64")
     return text
 
 
+_ARTICLE = {"integer": "an integer", "long": "a long", "biginteger": "an integer"}
+_PLACES = {"uri": "URI label", "query": "query parameter", "header": "header"}
+
+
+def _bad_value(kind: str, name: str, text: str, expected: str) -> Malformed:
+    shown = text if len(text) <= 64 else text[:61] + "..."
+    return Malformed(kind, f"Value '{shown}' of {_PLACES[kind]} '{name}' is not {expected}.", name, text)
+
+
 def _header_value(shape: Shape, text: str, header: str) -> Any:
-    where = f"header {header}"
     if shape.type == "list":
         member = shape.member
-        return [from_text(member, item, HEADER_TIMESTAMPS, "header", where) for item in split_header_list(text, member)]
+        return [
+            from_text(member, item, HEADER_TIMESTAMPS, "header", header) for item in split_header_list(text, member, header)
+        ]
     if shape.json_value:
         try:
             return json.loads(base64.b64decode(text, validate=True).decode("utf-8"))
         except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise Malformed("header", f"Value at '{where}' is not base64-encoded JSON.")
-    return from_text(shape, text, HEADER_TIMESTAMPS, "header", where)
+            raise _bad_value("header", header, text, "base64-encoded JSON")
+    return from_text(shape, text, HEADER_TIMESTAMPS, "header", header)
 
 
-def split_header_list(text: str, member: Shape) -> list[str]:
+def split_header_list(text: str, member: Shape, header: str = "") -> list[str]:
     """A comma-separated header list; strings with commas or quotes come double-quoted."""
     if not text.strip():
         return []
@@ -294,7 +307,7 @@ def split_header_list(text: str, member: Shape) -> list[str]:
         else:
             current.append(char)
     if quoted:
-        raise Malformed("header", f"Unterminated quoted string in header list '{text}'.")
+        raise Malformed("header", f"Unterminated quoted string in the list of header '{header}'.", header, text)
     items.append("".join(current).strip())
     return items
 
@@ -354,9 +367,17 @@ class RestProtocol:
     def _encode_document(self, ctx: RequestContext, shape: Shape, value: Any, root: str) -> bytes:
         raise NotImplementedError
 
-    def _malformed(self, ctx_service: str, problem: Malformed) -> ServiceError:
+    def _event_document(self, shape: Shape, value: dict) -> bytes:
+        """A structure inside an event stream message, in the protocol's document format."""
+        raise NotImplementedError
+
+    def _malformed(self, service: str, problem: Malformed) -> ServiceError:
         """The AWS error for input that cannot be read."""
         raise NotImplementedError
+
+    @cached_property
+    def event_codec(self) -> eventstream.EventCodec:
+        return eventstream.EventCodec(self.document_content_type, self._event_document)
 
     def _base_headers(self, ctx: RequestContext) -> list[tuple[str, str]]:
         return [("x-amzn-RequestId", ctx.request_id)]
@@ -379,9 +400,7 @@ class RestProtocol:
             )
         for group, name, member in plan.labels:
             text = decode_label(match[group])
-            params[name] = (
-                text if member is None else from_text(member, text, LABEL_TIMESTAMPS, "uri", f"uri {name}")
-            )
+            params[name] = text if member is None else from_text(member, text, LABEL_TIMESTAMPS, "uri", name)
         binding = plan.binding
         if binding is None:
             return params
@@ -392,12 +411,11 @@ class RestProtocol:
                 values = query.get(key)
                 if values is None:
                     continue
-                where = f"query {key}"
                 if member.type == "list":
                     item = member.member
-                    params[name] = [from_text(item, v, QUERY_TIMESTAMPS, "query", where) for v in values]
+                    params[name] = [from_text(item, v, QUERY_TIMESTAMPS, "query", key) for v in values]
                 else:
-                    params[name] = from_text(member, values[0], QUERY_TIMESTAMPS, "query", where)
+                    params[name] = from_text(member, values[0], QUERY_TIMESTAMPS, "query", key)
             if binding.query_maps:
                 # a map takes every key that no named member and no static key claims
                 claimed = plan.static_query.union(key for _, key, _ in binding.query)
@@ -490,6 +508,11 @@ class RestProtocol:
                 return b""
             _set_default(headers, "Content-Type", self.document_content_type)
             return self._encode_document(ctx, binding.payload, value, binding.body_root)
+        if binding.payload.event_stream and not isinstance(value, bytes | bytearray):
+            # events ({EventName: {...}}, listed or async) framed as they come; bytes are
+            # taken as already framed.  The other members went out as headers.
+            _set_default(headers, "Content-Type", eventstream.CONTENT_TYPE)
+            return eventstream.event_stream_body(binding.payload, value or [], self.event_codec)
         # raw and streamed payloads go out as they are; async iterators untouched
         if value is None:
             return b""

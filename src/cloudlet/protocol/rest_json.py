@@ -42,6 +42,9 @@ class RestJsonProtocol(RestProtocol):
     def _encode_document(self, ctx: RequestContext, shape: Shape, value: Any, root: str) -> bytes:
         return _dump(JSON_CODEC.encode(shape, value))
 
+    def _event_document(self, shape: Shape, value: dict) -> bytes:
+        return _dump(JSON_CODEC.encode(shape, value))
+
     def _malformed(self, service: str, problem: Malformed) -> ServiceError:
         # Smithy servers answer every request they cannot deserialize with a 400
         # SerializationException; a path that fits no operation is an unknown operation.

@@ -9,13 +9,22 @@ what survives, from the model, so the comparisons stay strict about the rest.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import timeit
+from functools import cache
 from typing import Any
 
 import pytest
+from botocore.awsrequest import HeadersDict, prepare_request_dict
+from botocore.parsers import create_parser
+from botocore.serialize import create_serializer
 
+from cloudlet.context import RequestContext
+from cloudlet.http import Request
 from cloudlet.protocol import get_protocol
 from cloudlet.protocol.errors import ServiceError
-from cloudlet.protocol.models import load_service
+from cloudlet.protocol.models import ServiceModel, load_service
 from tests.protocol import roundtrip
 from tests.support import oracle
 
@@ -153,3 +162,344 @@ def test_modelled_errors_reach_botocore_with_their_code(service, operation):
                 assert parsed[message_key] == message, where
             for name, value in fields.items():
                 assert oracle.normalize(parsed.get(name)) == oracle.normalize(value), f"{where}: {name}"
+
+
+# --- the wire rules one by one, on a model made to hold every case ------------------------------
+
+EDGE_SPEC = {
+    "metadata": {
+        "protocol": "query", "apiVersion": "2020-01-01", "endpointPrefix": "edge", "serviceId": "Edge",
+        "signatureVersion": "v4", "xmlNamespace": "https://edge.amazonaws.com/doc/2020-01-01/",
+    },
+    "operations": {
+        "Edge": {
+            "name": "Edge", "http": {"method": "POST", "requestUri": "/"},
+            "input": {"shape": "Everything"},
+            "output": {"shape": "Everything", "resultWrapper": "EdgeResult"},
+            "errors": [{"shape": "EdgeFault"}],
+        },
+        "Nothing": {"name": "Nothing", "http": {"method": "POST", "requestUri": "/"}},
+    },
+    "shapes": {
+        "S": {"type": "string"},
+        "I": {"type": "integer"},
+        "L": {"type": "long"},
+        "D": {"type": "double"},
+        "B": {"type": "boolean"},
+        "Blob": {"type": "blob"},
+        "T": {"type": "timestamp"},
+        "TUnix": {"type": "timestamp", "timestampFormat": "unixTimestamp"},
+        "Strings": {"type": "list", "member": {"shape": "S"}},
+        "Renamed": {"type": "list", "member": {"shape": "S", "locationName": "Thing"}},
+        "Lists": {"type": "list", "member": {"shape": "Strings"}},
+        "FlatNamed": {"type": "list", "member": {"shape": "S", "locationName": "Item"}, "flattened": True},
+        "FlatPairs": {"type": "list", "member": {"shape": "Pair"}, "flattened": True},
+        "Pairs": {"type": "list", "member": {"shape": "Pair"}},
+        "Map": {"type": "map", "key": {"shape": "S"}, "value": {"shape": "S"}},
+        "NamedMap": {
+            "type": "map", "key": {"shape": "S", "locationName": "Name"}, "value": {"shape": "Pair", "locationName": "Val"},
+        },
+        "FlatMap": {
+            "type": "map", "key": {"shape": "S", "locationName": "K"}, "value": {"shape": "Strings", "locationName": "V"},
+            "flattened": True,
+        },
+        "MapOfLists": {"type": "map", "key": {"shape": "S"}, "value": {"shape": "Strings"}},
+        "Pair": {"type": "structure", "members": {"Name": {"shape": "S"}, "Count": {"shape": "I", "locationName": "N"}}},
+        "Node": {"type": "structure", "members": {"Child": {"shape": "Node"}, "Value": {"shape": "S"}}},
+        "Everything": {
+            "type": "structure",
+            "members": {
+                "Str": {"shape": "S"},
+                "Other": {"shape": "S", "locationName": "OtherName"},
+                "Int": {"shape": "I"},
+                "Long": {"shape": "L"},
+                "Double": {"shape": "D"},
+                "Bool": {"shape": "B"},
+                "Blob": {"shape": "Blob"},
+                "Time": {"shape": "T"},
+                "UnixTime": {"shape": "TUnix"},
+                "Strings": {"shape": "Strings"},
+                "Things": {"shape": "Renamed"},
+                "Lists": {"shape": "Lists"},
+                "Items": {"shape": "FlatNamed"},
+                "FlatPairs": {"shape": "FlatPairs"},
+                "Pairs": {"shape": "Pairs"},
+                "Map": {"shape": "Map"},
+                "NamedMap": {"shape": "NamedMap"},
+                "FlatMap": {"shape": "FlatMap"},
+                "MapOfLists": {"shape": "MapOfLists"},
+                "Pair": {"shape": "Pair"},
+                "Node": {"shape": "Node"},
+            },
+        },
+        "EdgeFault": {
+            "type": "structure",
+            "members": {"message": {"shape": "S"}, "Reason": {"shape": "S"}, "Limits": {"shape": "Strings"}},
+            "exception": True,
+            "error": {"code": "Edge.Fault", "httpStatusCode": 409, "senderFault": True},
+        },
+    },
+}
+
+EDGE_VALUES = [
+    {
+        "Str": "a & b = c + d / e % f é ü \u2603 \r\n end ", "Other": "", "Int": -2147483648,
+        "Long": 9223372036854775807, "Double": 1.5e300, "Bool": False, "Blob": b"\x00\xff+/=",
+        "Time": dt.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC),
+        "UnixTime": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        "Strings": ["x", "", "z"], "Things": ["t1", "t2"], "Lists": [["a", "b"], [], ["c"]],
+        "Items": ["i1", "i2", "i3"], "FlatPairs": [{"Name": "p", "Count": 1}, {"Name": "q"}],
+        "Pairs": [{"Name": "r", "Count": 0}], "Map": {"k1": "v1", "k 2&=": ""},
+        "NamedMap": {"n": {"Name": "x", "Count": 2}, "m": {}}, "FlatMap": {"f1": ["a"], "f2": []},
+        "MapOfLists": {"l": ["1", "2"], "e": []}, "Pair": {"Name": "solo"},
+        "Node": {"Child": {"Child": {"Value": "deep"}}, "Value": "top"},
+    },
+    {"Strings": [], "Things": [], "Lists": [], "Items": [], "FlatPairs": [], "Pairs": [], "Bool": True},
+    {"Lists": [[], []], "Map": {}, "Pair": {}, "Items": ["only"]},
+    {},
+]
+
+
+@cache
+def edge_models():
+    import botocore.model
+
+    return botocore.model.ServiceModel(copy.deepcopy(EDGE_SPEC), "edge"), ServiceModel("edge", copy.deepcopy(EDGE_SPEC))
+
+
+def edge_request(params: dict, operation: str = "Edge") -> Request:
+    theirs, _ = edge_models()
+    request = create_serializer("query", include_validation=False).serialize_to_request(
+        params, theirs.operation_model(operation)
+    )
+    prepare_request_dict(request, endpoint_url=oracle.ENDPOINT)
+    return oracle.to_cloudlet_request(request)
+
+
+def edge_parse(params: dict) -> dict:
+    _, ours = edge_models()
+    return get_protocol("query").parse(edge_request(params), ours.operation("Edge"))
+
+
+def edge_context(operation: str = "Edge") -> RequestContext:
+    _, ours = edge_models()
+    return RequestContext(ours, ours.operation(operation), Request("POST", "/", "", {}), "query")
+
+
+def botocore_parse(response, shape) -> dict:
+    raw = {
+        "status_code": response.status, "headers": HeadersDict(dict(response.headers)),
+        "body": response.body, "context": {"operation_name": "Edge"},
+    }
+    return create_parser("query").parse(raw, shape)
+
+
+@pytest.mark.parametrize("params", EDGE_VALUES, ids=range(len(EDGE_VALUES)))
+def test_edge_model_requests(params):
+    theirs, _ = edge_models()
+    expected = carried_request(theirs.operation_model("Edge").input_shape, params)
+    assert oracle.normalize(edge_parse(params)) == oracle.normalize({} if expected is MISSING else expected)
+
+
+def test_edge_model_request_wire_names():
+    body = edge_request(EDGE_VALUES[0]).body.decode()
+    for key in ("OtherName=", "Strings.member.2=", "Things.Thing.1=", "Lists.member.2=&", "Item.3=",
+                "FlatPairs.2.Name=", "Map.entry.2.key=", "NamedMap.entry.1.Val.N=", "FlatMap.2.K=",
+                "FlatMap.1.V.member.1=", "Pair.Name=", "Node.Child.Child.Value="):
+        assert key in body, key
+    # an empty flattened list with an item name goes out under the member's own name
+    assert "Items=" in edge_request({"Items": []}).body.decode()
+
+
+@pytest.mark.parametrize("output", EDGE_VALUES, ids=range(len(EDGE_VALUES)))
+def test_edge_model_responses(output):
+    theirs, _ = edge_models()
+    shape = theirs.operation_model("Edge").output_shape
+    response = get_protocol("query").serialize(edge_context(), edge_context().operation, output)
+    assert response.body.startswith(b'<?xml version="1.0" encoding="UTF-8"?><EdgeResponse xmlns="https://edge')
+    assert oracle.normalize(botocore_parse(response, shape)) == oracle.normalize(carried_response(shape, output))
+
+
+def test_an_operation_without_output_has_no_result_element():
+    ctx = edge_context("Nothing")
+    response = get_protocol("query").serialize(ctx, ctx.operation, None)
+    assert response.body == (
+        b'<?xml version="1.0" encoding="UTF-8"?><NothingResponse xmlns="https://edge.amazonaws.com/doc/2020-01-01/">'
+        b"<ResponseMetadata><RequestId>" + ctx.request_id.encode() + b"</RequestId></ResponseMetadata></NothingResponse>"
+    )
+    assert botocore_parse(response, None)["ResponseMetadata"]["RequestId"] == ctx.request_id
+
+
+def test_edge_model_error_with_code_status_and_fields():
+    theirs, _ = edge_models()
+    ctx = edge_context()
+    error = ServiceError("EdgeFault", "no <way>", Reason="because", Limits=["a", "b"])
+    response = get_protocol("query").serialize_error(ctx, error)
+    assert response.status == 409
+    parsed = botocore_parse(response, None)
+    error_part = {k: parsed["Error"][k] for k in ("Type", "Code", "Message", "Reason")}
+    assert error_part == {"Type": "Sender", "Code": "Edge.Fault", "Message": "no <way>", "Reason": "because"}
+    modelled = botocore_parse(response, theirs.shape_for_error_code("Edge.Fault"))
+    assert modelled == {"Reason": "because", "Limits": ["a", "b"]}
+    # The code a service raises may be the query code too.
+    assert get_protocol("query").serialize_error(ctx, ServiceError("Edge.Fault", "x")).status == 409
+
+
+def test_unmodelled_errors():
+    ctx = edge_context()
+    response = get_protocol("query").serialize_error(ctx, ServiceError("Throttling", "slow down", 400))
+    assert botocore_parse(response, None)["Error"] == {"Type": "Sender", "Code": "Throttling", "Message": "slow down"}
+    response = get_protocol("query").serialize_error(ctx, ServiceError("InternalFailure", "oops", 500))
+    assert response.status == 500
+    assert botocore_parse(response, None)["Error"]["Type"] == "Receiver"
+
+
+def test_sqs_without_namespace_in_its_model_answers_in_its_query_namespace():
+    ctx = roundtrip.context("sqs", "GetQueueUrl", "query")
+    response = get_protocol("query").serialize(ctx, ctx.operation, {"QueueUrl": "http://q"})
+    assert b'<GetQueueUrlResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><QueueUrl>' in response.body
+
+
+# --- malformed input ----------------------------------------------------------------------------
+
+
+def form_request(body: bytes, query: str = "") -> Request:
+    headers = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
+    return Request("POST", "/", query, headers, body=body)
+
+
+def parse_form(body: bytes, query: str = "") -> dict:
+    _, ours = edge_models()
+    return get_protocol("query").parse(form_request(body, query), ours.operation("Edge"))
+
+
+@pytest.mark.parametrize(
+    ("body", "query"),
+    [
+        (b"Action=Edge&Version=2020-01-01&Str=%ZZ", ""),
+        (b"Action=Edge&Version=2020-01-01&Str=abc%", ""),
+        (b"Action=Edge&Version=2020-01-01&Str=%E9t%E9", ""),  # latin-1, not UTF-8
+        (b"Action=Edge&Version=2020-01-01&Str=\xff\xfe", ""),
+        (b"Action=Edge&Version=2020-01-01", "Str=%G1"),
+        (b"Action=Edge&Version=2020-01-01", "Str=%C3"),
+    ],
+    ids=["bad hex", "truncated escape", "escaped latin-1", "raw invalid utf-8", "query bad hex", "query cut utf-8"],
+)
+def test_malformed_encoding_is_malformed_query_string(body, query):
+    with pytest.raises(ServiceError) as caught:
+        parse_form(body, query)
+    assert caught.value.code == "MalformedQueryString"
+    assert caught.value.status == 404  # as AWS documents it among the common errors
+
+
+def test_unknown_parameters_are_ignored():
+    # AWS ignores parameters it does not know (SigV4 query authentication rides in
+    # the same parameters: a presigned STS GetCallerIdentity carries X-Amz-*).
+    body = (
+        b"Action=Edge&Version=2020-01-01&Str=s&Bogus=1&Str.Sub=2&Pair.Nope=3&Strings.member.x=4&Strings.member.1=a"
+        b"&Strings.bogus.1=b&Map.entry.1.key=k&Map.entry.1.value=v&Map.entry.1.extra=e&Int.1=5"
+        b"&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc"
+    )
+    assert parse_form(body) == {"Str": "s", "Pair": {}, "Strings": ["a"], "Map": {"k": "v"}}
+
+
+def test_query_string_and_body_are_merged():
+    assert parse_form(b"Action=Edge&Version=2020-01-01&Int=3", "Str=q%20s") == {"Str": "q s", "Int": 3}
+
+
+def test_lists_are_read_in_index_order():
+    body = b"Action=Edge&Version=2020-01-01&Strings.member.10=j&Strings.member.2=b&Strings.member.1=a"
+    assert parse_form(body) == {"Strings": ["a", "b", "j"]}
+
+
+def test_booleans_ignore_case():
+    assert parse_form(b"Bool=TRUE") == {"Bool": True}
+    assert parse_form(b"Bool=False") == {"Bool": False}
+
+
+WRONG_TYPES = [
+    "Int=abc", "Int=1.5", "Int=", "Int=2147483648", "Long=1e3", "Double=1%2C5", "Double=nan", "Bool=yes",
+    "Bool=1", "Blob=%21%21%21", "Time=yesterday", "Time=2026-02-30T00%3A00%3A00Z", "UnixTime=soon",
+    "Strings.member.1=a&Lists.member.1.member.1=ok&Pair.N=x", "Map.entry.1.value=v",
+    "NamedMap.entry.1.Name=n&NamedMap.entry.1.Val.N=NaN",
+]
+
+
+@pytest.mark.parametrize("params", WRONG_TYPES)
+def test_values_that_do_not_fit_their_type_are_malformed_input(params):
+    with pytest.raises(ServiceError) as caught:
+        parse_form(b"Action=Edge&Version=2020-01-01&" + params.encode())
+    assert (caught.value.code, caught.value.status) == ("MalformedInput", 400)
+
+
+def test_deeply_nested_parameters_do_not_crash():
+    deep = ".".join(["Child"] * 5000)
+    with pytest.raises(ServiceError) as caught:
+        parse_form(f"Node.{deep}.Value=x".encode())
+    assert caught.value.code == "MalformedInput"
+    assert parse_form(f"Unknown.{deep}=x".encode()) == {}
+
+
+def test_a_request_without_parameters_parses_to_nothing():
+    assert parse_form(b"") == {}
+    assert parse_form(b"Action=Edge&Version=2020-01-01") == {}
+
+
+# --- speed ----------------------------------------------------------------------------------------
+
+
+def test_small_requests_and_responses_are_fast():
+    """sts GetCallerIdentity: parse and serialize each well under 50 µs."""
+    model = load_service("sts")
+    op = model.operation("GetCallerIdentity")
+    request = oracle.to_cloudlet_request(oracle.botocore_request("sts", "GetCallerIdentity", {}))
+    ctx = roundtrip.context("sts", "GetCallerIdentity", "query")
+    output = {"UserId": "AIDAEXAMPLE", "Account": "000000000000", "Arn": "arn:aws:iam::000000000000:root"}
+    protocol = get_protocol("query")
+
+    def parse():
+        request.__dict__.pop("form", None)  # as a fresh request: the form is decoded again
+        protocol.parse(request, op)
+
+    number = 2000
+    parse_s = min(timeit.repeat(parse, number=number, repeat=3)) / number
+    serialize_s = min(timeit.repeat(lambda: protocol.serialize(ctx, op, output), number=number, repeat=3)) / number
+    error = ServiceError("ExpiredTokenException", "The security token included in the request is expired")
+    error_s = min(timeit.repeat(lambda: protocol.serialize_error(ctx, error), number=number, repeat=3)) / number
+    print(
+        f"\nquery GetCallerIdentity: parse {parse_s * 1e6:.1f} µs, serialize {serialize_s * 1e6:.1f} µs, "
+        f"serialize_error {error_s * 1e6:.1f} µs"
+    )
+    assert parse_s < 50e-6 and serialize_s < 50e-6 and error_s < 50e-6
+
+
+ODD_NAMES = [
+    b"=", b"&&&", b"a.", b".a=1", b"..=2", b"Str..x=1", b"Strings.member.=1", b"Strings.member.-1=2",
+    b"Strings.member.%C2%B2=3", b"Strings.member.%D9%A3=z", b"Strings.member.1.=x", b"Str=1&Str=2", b"Pair=x",
+    b"Map.entry.1.key.sub=1&Map.entry.1.value=v", b"Map.entry.1.key=k&Map.entry.1.value.x=1",
+    b"Pair.Name.Deeper=1", b"Node=1&Node.Value=2", b"Strings.member.99999999999999999999=x", b"Items.1=x",
+    b"FlatMap.1.K=a", b"NamedMap.entry.1.Name=n", b"MapOfLists.entry.1.key=n",
+]
+
+
+@pytest.mark.parametrize("body", ODD_NAMES, ids=[b.decode() for b in ODD_NAMES])
+def test_odd_parameter_names_never_escape_as_other_exceptions(body):
+    try:
+        assert isinstance(parse_form(body), dict)
+    except ServiceError as error:
+        assert error.status == 400
+
+
+def test_random_forms_only_ever_raise_service_errors():
+    import random
+
+    rng = random.Random(7)
+    atoms = ["Str", "Int", "Bool", "Map", "Strings", "Lists", "Items", "Item", "FlatMap", "NamedMap", "Node",
+             "Child", "Pair", "member", "entry", "key", "value", "K", "V", "Name", "Val", "1", "2", "0", "",
+             ".", "=", "&", "%", "%2", "%C3", "%41", "+", "true", "x", "é", "NaN", "-1"]
+    for _ in range(3000):
+        body = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 12))).encode()
+        try:
+            parse_form(body)
+        except ServiceError:
+            pass

@@ -179,7 +179,8 @@ def _decode_structure(shape: Shape, node: Node, path: str) -> dict:
 
 
 def _indexes(node: Node) -> list[tuple[int, Node]]:
-    numbered = [(int(k), v) for k, v in node.items() if k is not None and k.isdigit()]
+    # isdigit alone would let "²" or "٣" through, which int() refuses or reads
+    numbered = [(int(k), v) for k, v in node.items() if k is not None and k.isascii() and k.isdigit()]
     numbered.sort(key=lambda pair: pair[0])
     return numbered
 

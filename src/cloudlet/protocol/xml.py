@@ -90,13 +90,17 @@ def parse_document(body: bytes) -> Element:
     """The root element of an XML body, with namespaces stripped from element tags.
 
     DOCTYPE declarations are refused outright (no entity expansion, internal or
-    external: billion laughs, XXE), and the encoding is fixed to UTF-8 so no
-    declared encoding can smuggle a DOCTYPE past the byte check.
+    external: billion laughs, XXE).  Only ASCII-compatible encodings get through,
+    so a DOCTYPE cannot hide from the byte check: expat would honour a UTF-16/32
+    byte order mark or byte pattern over the encoding we ask for, and those
+    always carry a NUL byte or a BOM, neither of which well-formed UTF-8 XML has.
     """
     if isinstance(body, str):
         body = body.encode("utf-8")
     if not body or not body.strip():
         raise MalformedXML("empty body")
+    if b"\x00" in body or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise MalformedXML("only UTF-8 documents are accepted")
     if (b"<!DOCTYPE" in body or b"<!ENTITY" in body) and _declares_doctype(body):
         raise MalformedXML("DOCTYPE declarations are not allowed")
     parser = ET.XMLParser(encoding="utf-8")

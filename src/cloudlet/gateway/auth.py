@@ -208,10 +208,10 @@ def canonical_request(request: Request, signature: Signature) -> str:
     for name in signature.signed_headers:
         value = request.headers.get(name, "")
         headers.append(f"{name}:{' '.join(value.split())}\n")
-    if signature.presigned:
-        payload_hash = "UNSIGNED-PAYLOAD"
-    else:
-        payload_hash = request.headers.get("x-amz-content-sha256") or hashlib.sha256(request.body).hexdigest()
+    payload_hash = request.headers.get("x-amz-content-sha256")
+    if payload_hash is None:
+        # S3 presigned URLs leave the payload unsigned; other services sign the (empty) body.
+        payload_hash = "UNSIGNED-PAYLOAD" if signature.presigned and s3 else hashlib.sha256(request.body).hexdigest()
     return "\n".join(
         [request.method, canonical_path, query, "".join(headers), ";".join(signature.signed_headers), payload_hash]
     )

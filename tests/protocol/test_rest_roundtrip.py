@@ -17,6 +17,7 @@ import copy
 from functools import cache
 
 import pytest
+from botocore import handlers
 
 from cloudlet.context import RequestContext
 from cloudlet.http import Request
@@ -197,10 +198,22 @@ def test_output_round_trip(service: str, operation: str) -> None:
         if stream and bop.output_shape.members[stream].serialization.get("eventstream"):
             # The generator leaves event streams out; botocore still opens one (empty).
             assert oracle.normalize(parsed.pop(stream)) == []
+        if (service, operation) == ("s3", "GetBucketLocation"):
+            # S3 answers <LocationConstraint>eu-west-1</LocationConstraint>, which the
+            # model cannot describe; a real client reads it with this after-call handler.
+            handlers.parse_get_bucket_location(parsed, _HttpResponse(oracle.read_body(response)))
         if model.protocol == "rest-xml":
             # botocore itself reads a colliding singular member as a list of raw Elements
             parsed = xml_expectation(bop.output_shape, parsed, collisions="drop")
         assert oracle.normalize(parsed) == oracle.normalize(expected), seed
+
+
+class _HttpResponse:
+    """The little of botocore's AWSResponse that parse_get_bucket_location reads."""
+
+    def __init__(self, content: bytes) -> None:
+        self.raw = object()
+        self.content = content
 
 
 # --- (c) errors --------------------------------------------------------------------------

@@ -72,7 +72,7 @@ class Binding:
 
     __slots__ = (
         "shape", "query", "query_maps", "headers", "header_maps", "status", "host_labels",
-        "payload_name", "payload", "payload_kind", "body_shape", "body_root",
+        "payload_name", "payload", "payload_kind", "body_shape", "body_root", "partial",
     )
 
     def __init__(self, shape: Shape) -> None:
@@ -91,6 +91,8 @@ class Binding:
         for name, member in groups.get("header", {}).items():
             header = member.location_name or name
             self.headers.append((name, header, header.lower(), member))
+        # the member bound to Content-Range, whose presence makes a response partial content
+        self.partial = next((h[0] for h in self.headers if h[2] == "content-range"), None)
         self.header_maps: list[tuple[str, str, Shape]] = [
             (name, member.location_name or "", member) for name, member in groups.get("headers", {}).items()
         ]
@@ -488,6 +490,8 @@ class RestProtocol:
             write_headers(binding, output, headers)
             if binding.status is not None and output.get(binding.status) is not None:
                 status = int(output[binding.status])
+            elif status == 200 and binding.partial is not None and output.get(binding.partial) is not None:
+                status = 206  # a body with a Content-Range is partial content (S3 ranged GETs)
             body = self._write_body(ctx, binding, output, headers)
         if ctx.request.method == "HEAD" or status in _EMPTY_BODY_STATUSES:
             body = b""

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 CONTENT_TYPE = "application/xml"
 _NO_ERROR_WRAPPING = frozenset({"s3"})  # services whose errors have <Error> as the root
+# Outputs whose document is their one member's element itself rather than a structure
+# around it: S3 answers GetBucketLocation with ``<LocationConstraint>eu-west-1</..>``,
+# and boto3 reads the root's text (botocore's parse_get_bucket_location handler).
+_TEXT_ROOTS = {("s3", "GetBucketLocationOutput"): "LocationConstraint"}
 _namespaces: dict[str, str | None] = {}
 
 
@@ -80,7 +84,12 @@ class RestXmlProtocol(RestProtocol):
         return xml.decode(shape, xml.parse_document(body))
 
     def _encode_document(self, ctx: RequestContext, shape: Shape, value: Any, root: str) -> bytes:
-        return xml.render(shape, value, root, default_namespace(ctx.service))
+        namespace = default_namespace(ctx.service)
+        text_root = _TEXT_ROOTS.get((ctx.service.name, shape.name))
+        if text_root is not None:
+            text = value.get(text_root)
+            return xml.render(shape.members[text_root], "" if text is None else text, text_root, namespace)
+        return xml.render(shape, value, root, namespace)
 
     def _event_document(self, shape: Shape, value: dict) -> bytes:
         # an event payload document carries no namespace (S3 Select's <Stats>, <Progress>)

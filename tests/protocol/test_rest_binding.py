@@ -358,3 +358,132 @@ def test_malformed_lambda_requests() -> None:
     with pytest.raises(ServiceError) as caught:
         REST_JSON.parse(create, lam.operation("CreateFunction"))
     assert caught.value.code == "SerializationException"
+
+
+# --- malformed input, rest-xml ------------------------------------------------------------
+
+REST_XML = get_protocol("rest-xml")
+
+
+def _s3_request(operation: str, params: dict) -> Request:
+    return oracle.to_cloudlet_request(oracle.botocore_request("s3", operation, params))
+
+
+TAGGING = {"Bucket": "b", "Tagging": {"TagSet": [{"Key": "k", "Value": "v"}]}}
+
+MALFORMED_XML = [
+    pytest.param(b"<Tagging><TagSet>", id="unclosed"),
+    pytest.param(b"not xml at all", id="not-xml"),
+    pytest.param(b"<Tagging></Tagging><Extra/>", id="two-roots"),
+    pytest.param(
+        b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x "boom">]><Tagging><TagSet><Tag><Key>&x;</Key>'
+        b"<Value>v</Value></Tag></TagSet></Tagging>",
+        id="doctype-entity",
+    ),
+    pytest.param(b"\xff\xfe<Tagging/>", id="not-utf8"),
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED_XML)
+def test_malformed_xml_body_is_malformed_xml(body: bytes) -> None:
+    request = _s3_request("PutBucketTagging", TAGGING)
+    request.body = body
+    with pytest.raises(ServiceError) as caught:
+        REST_XML.parse(request, load_service("s3").operation("PutBucketTagging"))
+    assert (caught.value.code, caught.value.status) == ("MalformedXML", 400)
+
+
+def test_xml_value_of_the_wrong_type_is_malformed_xml() -> None:
+    request = _s3_request("PutBucketLifecycleConfiguration", {
+        "Bucket": "b",
+        "LifecycleConfiguration": {"Rules": [{"Status": "Enabled", "Filter": {}, "Expiration": {"Days": 3}}]},
+    })
+    request.body = request.body.replace(b"<Days>3</Days>", b"<Days>three</Days>")
+    with pytest.raises(ServiceError) as caught:
+        REST_XML.parse(request, load_service("s3").operation("PutBucketLifecycleConfiguration"))
+    assert caught.value.code == "MalformedXML"
+
+
+@pytest.mark.parametrize(
+    ("raw_path", "code"),
+    [
+        ("/b/key%zz", "InvalidURI"),  # bad escape in the greedy key
+        ("/b%C3%28/key", "InvalidURI"),  # escape that is not UTF-8
+        ("/b", "InvalidURI"),  # no key at all: not GetObject's path
+    ],
+)
+def test_s3_bad_path_is_invalid_uri(raw_path: str, code: str) -> None:
+    request = _s3_request("GetObject", {"Bucket": "b", "Key": "key"})
+    request.raw_path = raw_path
+    with pytest.raises(ServiceError) as caught:
+        REST_XML.parse(request, load_service("s3").operation("GetObject"))
+    assert (caught.value.code, caught.value.status) == (code, 400)
+
+
+def test_s3_bad_header_value_is_invalid_argument() -> None:
+    operation = load_service("s3").operation("GetObject")
+    request = _s3_request("GetObject", {"Bucket": "b", "Key": "key"})
+    request.headers["if-modified-since"] = "last tuesday"  # a timestamp header
+    with pytest.raises(ServiceError) as caught:
+        REST_XML.parse(request, operation)
+    error = caught.value
+    assert (error.code, error.status) == ("InvalidArgument", 400)
+    # S3 names the argument at fault, as the header is spelled in the model
+    assert error.fields == {"ArgumentName": "If-Modified-Since", "ArgumentValue": "last tuesday"}
+
+    request = _s3_request("GetObject", {"Bucket": "b", "Key": "key"})
+    request.headers["x-amz-checksum-mode"] = "anything"  # a string header takes any text
+    assert REST_XML.parse(request, operation)["ChecksumMode"] == "anything"
+
+
+def test_s3_bad_query_value_is_invalid_argument() -> None:
+    request = _s3_request("GetObject", {"Bucket": "b", "Key": "key", "PartNumber": 2})
+    request.query_string = "partNumber=two"
+    with pytest.raises(ServiceError) as caught:
+        REST_XML.parse(request, load_service("s3").operation("GetObject"))
+    assert caught.value.code == "InvalidArgument"
+    assert caught.value.fields["ArgumentName"] == "partNumber"
+
+
+def test_cloudfront_malformed_body_and_error_document() -> None:
+    cloudfront = load_service("cloudfront")
+    request = oracle.to_cloudlet_request(
+        oracle.botocore_request("cloudfront", "CreateFunction", {
+            "Name": "f", "FunctionConfig": {"Comment": "c", "Runtime": "cloudfront-js-2.0"}, "FunctionCode": b"x",
+        })
+    )
+    request.body = b"<CreateFunctionRequest><Name>f</Name>"
+    with pytest.raises(ServiceError) as caught:
+        REST_XML.parse(request, cloudfront.operation("CreateFunction"))
+    assert caught.value.code == "MalformedXML"
+
+    ctx = RequestContext(cloudfront, cloudfront.operation("CreateFunction"), request, "rest-xml")
+    ctx.request_id = "req-1"
+    response = REST_XML.serialize_error(ctx, caught.value)
+    assert response.status == 400
+    assert response.body == (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error><Type>Sender</Type>'
+        b"<Code>MalformedXML</Code><Message>The XML you provided was not well-formed or did not validate "
+        b"against our published schema</Message></Error><RequestId>req-1</RequestId></ErrorResponse>"
+    )
+
+
+def test_s3_error_document() -> None:
+    s3 = load_service("s3")
+    ctx = RequestContext(s3, s3.operation("GetObject"), Request("GET", "/b/k", "", {}), "rest-xml")
+    ctx.request_id = "4442587FB7D0A2F9"
+    response = REST_XML.serialize_error(ctx, ServiceError("NoSuchKey", "The specified key does not exist.", Key="k"))
+    assert response.status == 404
+    assert response.header("x-amz-request-id") == "4442587FB7D0A2F9"
+    assert response.header("x-amz-id-2")
+    assert response.header("Content-Type") == "application/xml"
+    assert response.body.startswith(
+        b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code>'
+        b"<Message>The specified key does not exist.</Message><Key>k</Key><RequestId>4442587FB7D0A2F9</RequestId>"
+        b"<HostId>"
+    )
+    ctx.request = Request("HEAD", "/b/k", "", {})
+    response = REST_XML.serialize_error(ctx, ServiceError("NoSuchKey", "The specified key does not exist."))
+    assert (response.status, response.body) == (404, b"")
+    assert response.header("x-amz-request-id") == "4442587FB7D0A2F9"

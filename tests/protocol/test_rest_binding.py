@@ -487,3 +487,16 @@ def test_s3_error_document() -> None:
     response = REST_XML.serialize_error(ctx, ServiceError("NoSuchKey", "The specified key does not exist."))
     assert (response.status, response.body) == (404, b"")
     assert response.header("x-amz-request-id") == "4442587FB7D0A2F9"
+
+
+def test_presigned_url_parameters_stay_out_of_query_maps() -> None:
+    request = _send("Everything", EVERYTHING)
+    request.query_string += "&X-Amz-Signature=abc&X-Amz-Credential=x%2Fy"
+    assert REST_JSON.parse(request, MODEL.operation("Everything"))["Extra"] == EVERYTHING["Extra"]
+
+
+def test_rest_json_head_error_has_no_body_but_keeps_its_code() -> None:
+    response = REST_JSON.serialize_error(_context("Everything", "HEAD"), ServiceError("Throttled", "slow"))
+    assert (response.status, response.body) == (429, b"")
+    assert response.header("x-amzn-ErrorType") == "Throttled"
+    assert _receive("Everything", response)["Error"]["Code"] == "Throttled"

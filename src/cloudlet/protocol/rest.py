@@ -425,7 +425,8 @@ class RestProtocol:
                     value_shape = member.value
                     found: dict[str, Any] = {}
                     for key, values in query.items():
-                        if key in claimed:
+                        # a presigned URL's X-Amz-Signature & co. are auth, not parameters
+                        if key in claimed or key.startswith(("X-Amz-", "x-amz-")):
                             continue
                         if value_shape.type == "list":
                             item = value_shape.member

@@ -75,4 +75,6 @@ class RestJsonProtocol(RestProtocol):
             document.update(fields)
         document[resolved.message_key] = error.message
         headers.extend(error.headers.items())
+        if ctx.request.method == "HEAD":  # no body, ever; the code still travels in its header
+            return Response(resolved.status, headers, b"")
         return Response(resolved.status, headers, _dump(document))

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
@@ -49,7 +50,9 @@ class Loopback:
         self.provider = provider
         self.tamper: Callable[[Request], None] | None = None  # to corrupt a request on the way
         self.requests: list[tuple[str, dict, Request]] = []
-        self.client = oracle.session().create_client(
+        # A session of its own: S3's handlers rewrite the loaded model in place (the
+        # bucket leaves requestUri), which would corrupt the oracle's shared session.
+        self.client = botocore.session.get_session().create_client(
             service, region_name="us-east-1", endpoint_url=oracle.ENDPOINT,
             aws_access_key_id="test", aws_secret_access_key="test",
             config=Config(retries={"total_max_attempts": 1}, **config),
@@ -126,7 +129,8 @@ def test_s3_put_object_as_boto3_sends_it() -> None:
 def test_s3_virtual_hosted_requests_need_the_router_to_restore_the_bucket() -> None:
     """boto3's default addressing puts the bucket in the host (``my-bucket.localhost``):
     the path alone no longer matches ``/{Bucket}/{Key+}``, and parse refuses it rather
-    than guess.  The gateway must rewrite such requests to path style first."""
+    than guess.  The router rewrites such requests to path style before parse
+    (gateway/routing.py); this pins down that parse itself never guesses."""
     s3 = Loopback("s3", _returns(), s3={"addressing_style": "virtual"})
     with pytest.raises(ClientError) as caught:
         s3.client.put_object(Bucket="my-bucket", Key="key", Body=b"x")

@@ -29,6 +29,8 @@ import binascii
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from xml.parsers import expat
 
@@ -155,18 +157,6 @@ def parse_blob(text: str) -> bytes:
         raise ValueError(text)
 
 
-def _children(element: Element) -> dict[str, list[Element]]:
-    groups: dict[str, list[Element]] = {}
-    for child in element:
-        tag = child.tag
-        group = groups.get(tag)
-        if group is None:
-            groups[tag] = [child]
-        else:
-            group.append(child)
-    return groups
-
-
 def _local(name: str) -> str:
     """``xsi:type`` / ``{uri}type`` -> ``type``."""
     if name[0] == "{":
@@ -190,33 +180,74 @@ def _list_item_tag(member: Shape, name: str) -> str:
     return member.member.location_name or member.location_name or name
 
 
+_ONE, _FLAT_LIST, _FLAT_MAP = 0, 1, 2
+
+Target = tuple[str, Shape, int]  # member name, member shape, how it is read
+
+
+def _read_table(shape: Shape) -> tuple[dict[str, tuple[Target, ...]], tuple[tuple[str, Shape], ...]]:
+    """A structure's members by the tag they arrive in, and its attribute members (once per shape).
+
+    Reading walks the element's children once and looks each up here, rather than
+    looking every member up among the children.  A tag may feed several members
+    (S3's deprecated ``Event`` beside the flattened ``Events`` list named ``Event``).
+    """
+    cached = shape.__dict__.get("_xml_read")
+    if cached is None:
+        tags: dict[str, tuple[Target, ...]] = {}
+        attributes = []
+
+        def add(tag: str, target: Target) -> None:
+            known = tags.get(tag, ())
+            if target not in known:
+                tags[tag] = (*known, target)
+
+        for name, member in shape.members.items():
+            if member.location is not None:  # headers, URI labels...: not in the body
+                continue
+            if member.xml_attribute:
+                attributes.append((name, member))
+                continue
+            wire = member.location_name or name
+            if member.flattened and member.type == "list":
+                # botocore's serializer names the items after the member, its parser
+                # after the list member: read both
+                add(wire, (name, member, _FLAT_LIST))
+                add(_list_item_tag(member, name), (name, member, _FLAT_LIST))
+            elif member.flattened and member.type == "map":
+                add(wire, (name, member, _FLAT_MAP))
+            else:
+                add(wire, (name, member, _ONE))
+        cached = shape.__dict__["_xml_read"] = (tags, tuple(attributes))
+    return cached
+
+
 def _decode_structure(shape: Shape, element: Element) -> dict:
     out: dict[str, Any] = {}
-    if not len(element) and not element.attrib:
-        return out
-    groups = _children(element)
-    for name, member in shape.members.items():
-        if member.location is not None:  # headers, URI labels...: not in the body
-            continue
-        if member.xml_attribute:
+    tags, attributes = _read_table(shape)
+    if attributes and element.attrib:
+        for name, member in attributes:
             raw = _attribute(element, member.location_name or name)
             if raw is not None:
                 out[name] = _decode_text(member, raw)
-            continue
-        wire = member.location_name or name
-        if member.flattened and member.type == "list":
-            found = groups.get(wire) or groups.get(_list_item_tag(member, name))
-            if found:
-                item = member.member
-                out[name] = [_decode(item, e) for e in found]
-        elif member.flattened and member.type == "map":
-            found = groups.get(wire)
-            if found:
-                out[name] = _decode_entries(member, found)
-        else:
-            found = groups.get(wire)
-            if found:
-                out[name] = _decode(member, found[0])
+    for child in element:
+        targets = tags.get(child.tag)
+        if targets is None:
+            continue  # not ours: ignored
+        for name, member, mode in targets:
+            if mode == _ONE:
+                if name not in out:  # the first of repeated singular elements wins
+                    out[name] = _decode(member, child)
+            elif mode == _FLAT_LIST:
+                items = out.get(name)
+                if items is None:
+                    items = out[name] = []
+                items.append(_decode(member.member, child))
+            else:
+                entries = out.get(name)
+                if entries is None:
+                    entries = out[name] = {}
+                entries.update(_decode_entries(member, [child]))
     return out
 
 
@@ -331,6 +362,20 @@ def namespace_attribute(namespace: dict | str | None) -> str:
     return f' {name}="{escape_attribute(namespace.get("uri", ""))}"'
 
 
+def iso8601(value: Any) -> str:
+    """ISO 8601 in UTC, with milliseconds when there are any (strftime is slow; this is not)."""
+    if isinstance(value, datetime):
+        if value.utcoffset():  # naive means UTC, as everywhere in Cloudlet
+            value = value.astimezone(UTC)
+        base = (
+            f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+            f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+        )
+        millis = value.microsecond // 1000
+        return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
+    return timestamps.iso8601(value)
+
+
 def scalar_text(shape: Shape, value: Any) -> str:
     """A scalar value as element text (unescaped)."""
     kind = shape.type
@@ -348,7 +393,8 @@ def scalar_text(shape: Shape, value: Any) -> str:
             return "Infinity" if number > 0 else "-Infinity"
         return repr(number) if isinstance(value, float) else str(value)
     if kind == "timestamp":
-        return str(timestamps.render(value, shape.timestamp_format or "iso8601"))
+        fmt = shape.timestamp_format or "iso8601"
+        return iso8601(value) if fmt == "iso8601" else str(timestamps.render(value, fmt))
     if kind == "blob":
         data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
         return base64.b64encode(data).decode("ascii")
@@ -364,48 +410,61 @@ def _attribute_members(shape: Shape) -> tuple[str, ...]:
     return cached
 
 
-def write_members(out: list[str], shape: Shape, value: dict) -> None:
-    """Append the member elements of a structure value (not its own element) to ``out``."""
-    members = shape.members
-    for name, item in value.items():
-        if item is None:
-            continue
-        member = members.get(name)
-        if member is None or member.xml_attribute or member.location is not None:
-            continue
-        if member.flattened and member.type == "list":
-            write(out, member, item, _list_item_tag(member, name))
-        else:
-            write(out, member, item, member.location_name or name)
-
-
-def _write_entries(out: list[str], shape: Shape, value: dict, entry_tag: str) -> None:
-    key_shape, value_shape = shape.key, shape.value
-    key_tag = key_shape.location_name or "key"
-    value_tag = value_shape.location_name or "value"
-    for key, item in value.items():
-        out.append(f"<{entry_tag}>")
-        write(out, key_shape, key, key_tag)
-        if item is not None:
-            write(out, value_shape, item, value_tag)
-        out.append(f"</{entry_tag}>")
-
-
 def _structure_attributes(shape: Shape, value: dict) -> str:
     attributes: dict[str, str] = {}
     namespace = shape.xml_namespace
     if namespace:
         attributes.update(_namespace_items(namespace))
-    names = _attribute_members(shape)
-    if names:
-        members = shape.members
-        for name in names:
-            item = value.get(name)
-            if item is not None:
-                member = members[name]
-                attributes.update(_namespace_items(member.xml_namespace))
-                attributes[member.location_name or name] = scalar_text(member, item)
+    members = shape.members
+    for name in _attribute_members(shape):
+        item = value.get(name)
+        if item is not None:
+            member = members[name]
+            attributes.update(_namespace_items(member.xml_namespace))
+            attributes[member.location_name or name] = scalar_text(member, item)
     return "".join(f' {k}="{escape_attribute(v)}"' for k, v in attributes.items())
+
+
+# Writing is compiled: each shape gets, once, a function that appends the element for
+# a value of it, and each structure a table of its members' writers and tags, so the
+# per-value work is a dict lookup and a call.  Both live in the shape's ``__dict__``
+# beside its other cached properties.  Tables are built on first use, which keeps
+# recursive shapes from recursing at compile time.
+
+Writer = Callable[..., None]  # (out, value, name, attributes="") -> None
+
+
+def _writer(shape: Shape) -> Writer:
+    writer = shape.__dict__.get("_xml_writer")
+    if writer is None:
+        writer = shape.__dict__["_xml_writer"] = _compile(shape)
+    return writer
+
+
+def _member_table(shape: Shape) -> dict[str, tuple[Writer, str]]:
+    table = shape.__dict__.get("_xml_members")
+    if table is None:
+        table = {}
+        for name, member in shape.members.items():
+            if member.xml_attribute or member.location is not None:
+                continue  # attributes go on the element; headers, labels... not in the body
+            if member.flattened and member.type == "list":
+                tag = _list_item_tag(member, name)
+            else:
+                tag = member.location_name or name
+            table[name] = (_writer(member), tag)
+        shape.__dict__["_xml_members"] = table
+    return table
+
+
+def write_members(out: list[str], shape: Shape, value: dict) -> None:
+    """Append the member elements of a structure value (not its own element) to ``out``."""
+    table = _member_table(shape)
+    for name, item in value.items():
+        if item is not None:
+            entry = table.get(name)
+            if entry is not None:
+                entry[0](out, item, entry[1])
 
 
 def write(out: list[str], shape: Shape, value: Any, name: str, attributes: str = "") -> None:
@@ -415,45 +474,119 @@ def write(out: list[str], shape: Shape, value: Any, name: str, attributes: str =
     wrapper.  ``attributes`` is extra attribute text for the element (a root's
     ``xmlns``).
     """
+    _writer(shape)(out, value, name, attributes)
+
+
+def _compile(shape: Shape) -> Writer:
     kind = shape.type
+    namespace = namespace_attribute(shape.xml_namespace)
     if kind == "structure":
-        if shape.xml_namespace or _attribute_members(shape):
+        return _compile_structure(shape, namespace)
+    if kind == "list":
+        return _compile_list(shape, namespace)
+    if kind == "map":
+        return _compile_map(shape, namespace)
+    if kind == "string":
+
+        def write_string(out: list[str], value: Any, name: str, attributes: str = "") -> None:
+            text = escape_text(value if isinstance(value, str) else str(value))
+            out.append(f"<{name}{attributes}{namespace}>{text}</{name}>")
+
+        return write_string
+    if kind == "boolean":
+
+        def write_boolean(out: list[str], value: Any, name: str, attributes: str = "") -> None:
+            out.append(f"<{name}{attributes}{namespace}>{'true' if value else 'false'}</{name}>")
+
+        return write_boolean
+    if kind == "timestamp" and (shape.timestamp_format or "iso8601") == "iso8601":
+
+        def write_timestamp(out: list[str], value: Any, name: str, attributes: str = "") -> None:
+            out.append(f"<{name}{attributes}{namespace}>{iso8601(value)}</{name}>")
+
+        return write_timestamp
+
+    def write_scalar(out: list[str], value: Any, name: str, attributes: str = "") -> None:
+        out.append(f"<{name}{attributes}{namespace}>{escape_text(scalar_text(shape, value))}</{name}>")
+
+    return write_scalar
+
+
+def _compile_structure(shape: Shape, namespace: str) -> Writer:
+    with_attributes = bool(_attribute_members(shape))
+
+    def write_structure(out: list[str], value: dict, name: str, attributes: str = "") -> None:
+        if with_attributes:
             attributes += _structure_attributes(shape, value)
+        else:
+            attributes += namespace
         out.append(f"<{name}{attributes}>")
-        write_members(out, shape, value)
-        out.append(f"</{name}>")
-    elif kind == "list":
-        item_shape = shape.member
-        if shape.flattened:
-            for entry in value:
+        table = shape.__dict__.get("_xml_members") or _member_table(shape)
+        for member_name, item in value.items():
+            if item is not None:
+                entry = table.get(member_name)
                 if entry is not None:
-                    write(out, item_shape, entry, name)
-            return
-        out.append(f"<{name}{attributes}{namespace_attribute(shape.xml_namespace)}>")
-        tag = item_shape.location_name or "member"
-        for entry in value:
-            if entry is not None:
-                write(out, item_shape, entry, tag)
+                    entry[0](out, item, entry[1])
         out.append(f"</{name}>")
-    elif kind == "map":
-        if shape.flattened:
-            _write_entries(out, shape, value, name)
-            return
-        out.append(f"<{name}{attributes}{namespace_attribute(shape.xml_namespace)}>")
-        _write_entries(out, shape, value, "entry")
+
+    return write_structure
+
+
+def _compile_list(shape: Shape, namespace: str) -> Writer:
+    item_shape = shape.member
+    if shape.flattened:  # the items repeat in the parent, each named as the list is
+
+        def write_flattened(out: list[str], value: list, name: str, attributes: str = "") -> None:
+            write_item = _writer(item_shape)
+            for item in value:
+                if item is not None:
+                    write_item(out, item, name, attributes)
+
+        return write_flattened
+    tag = item_shape.location_name or "member"
+
+    def write_list(out: list[str], value: list, name: str, attributes: str = "") -> None:
+        write_item = _writer(item_shape)
+        out.append(f"<{name}{attributes}{namespace}>")
+        for item in value:
+            if item is not None:
+                write_item(out, item, tag)
         out.append(f"</{name}>")
-    else:
-        text = escape_text(scalar_text(shape, value))
-        if shape.xml_namespace:
-            attributes += namespace_attribute(shape.xml_namespace)
-        out.append(f"<{name}{attributes}>{text}</{name}>")
+
+    return write_list
+
+
+def _compile_map(shape: Shape, namespace: str) -> Writer:
+    key_shape, value_shape = shape.key, shape.value
+    key_tag = key_shape.location_name or "key"
+    value_tag = value_shape.location_name or "value"
+    flattened = shape.flattened
+
+    def write_entries(out: list[str], value: dict, entry_tag: str, attributes: str) -> None:
+        write_key, write_value = _writer(key_shape), _writer(value_shape)
+        for key, item in value.items():
+            out.append(f"<{entry_tag}{attributes}>")
+            write_key(out, key, key_tag)
+            if item is not None:
+                write_value(out, item, value_tag)
+            out.append(f"</{entry_tag}>")
+
+    def write_map(out: list[str], value: dict, name: str, attributes: str = "") -> None:
+        if flattened:  # one <name> per entry, straight in the parent
+            write_entries(out, value, name, attributes)
+            return
+        out.append(f"<{name}{attributes}{namespace}>")
+        write_entries(out, value, "entry", "")
+        out.append(f"</{name}>")
+
+    return write_map
 
 
 def render(shape: Shape, value: Any, name: str, namespace: str | None = None) -> bytes:
     """A whole document: the declaration and ``<name>`` for ``value``, in a default namespace."""
     out = [DECLARATION]
     attributes = f' xmlns="{escape_attribute(namespace)}"' if namespace and not shape.xml_namespace else ""
-    write(out, shape, value, name, attributes)
+    _writer(shape)(out, value, name, attributes)
     return "".join(out).encode("utf-8", "replace")
 
 

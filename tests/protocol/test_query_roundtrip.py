@@ -432,6 +432,25 @@ def test_values_that_do_not_fit_their_type_are_malformed_input(params):
     assert (caught.value.code, caught.value.status) == ("MalformedInput", 400)
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("Int=abc", "Invalid value 'abc' for parameter Int: expected an integer."),
+        ("Pair.N=x", "Invalid value 'x' for parameter Pair.N: expected an integer."),
+        ("Lists.member.2.member.1=a&Pairs.member.3.N=1.5", "Invalid value '1.5' for parameter Pairs.member.3.N: "
+         "expected an integer."),
+        ("NamedMap.entry.1.Name=n&NamedMap.entry.1.Val.N=NaN",
+         "Invalid value 'NaN' for parameter NamedMap.entry.1.Val.N: expected an integer."),
+        ("FlatMap.2.V.member.1=x", "The parameter FlatMap.2.K is missing."),
+        ("FlatPairs.1.N=y", "Invalid value 'y' for parameter FlatPairs.1.N: expected an integer."),
+    ],
+)
+def test_type_errors_name_the_parameter_as_sent(params, message):
+    with pytest.raises(ServiceError) as caught:
+        parse_form(params.encode())
+    assert caught.value.message == message
+
+
 def test_deeply_nested_parameters_do_not_crash():
     deep = ".".join(["Child"] * 5000)
     with pytest.raises(ServiceError) as caught:

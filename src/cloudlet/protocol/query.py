@@ -134,9 +134,12 @@ def _decode(shape: Shape, node: Node, path: str) -> Any:
     if kind == "list":
         if shape.flattened:
             return _decode_items(shape.member, node, path)
-        return _decode_items(shape.member, node.get(shape.member.location_name or "member"), path)
+        tag = shape.member.location_name or "member"
+        return _decode_items(shape.member, node.get(tag), f"{path}.{tag}")
     if kind == "map":
-        return _decode_map(shape, node if shape.flattened else node.get("entry"), path)
+        if shape.flattened:
+            return _decode_map(shape, node, path)
+        return _decode_map(shape, node.get("entry"), f"{path}.entry")
     text = node.get(None)
     if text is None:
         return _MISSING  # only sub-parameters under a scalar's name: none of ours
@@ -144,9 +147,11 @@ def _decode(shape: Shape, node: Node, path: str) -> Any:
 
 
 def _decode_structure(shape: Shape, node: Node, path: str) -> dict:
+    """A structure from its node; ``path`` is its parameter name (for messages), "" at the top."""
     out: dict[str, Any] = {}
     if not node:
         return out
+    prefix = f"{path}." if path else ""
     for name, member in shape.members.items():
         wire = member.location_name or name
         if member.flattened and member.type == "list":
@@ -167,12 +172,12 @@ def _decode_structure(shape: Shape, node: Node, path: str) -> dict:
                 child = node.get(wire)
                 if child is None:
                     continue
-            out[name] = _decode_items(item, child, f"{path}{wire}")
+            out[name] = _decode_items(item, child, prefix + wire)
             continue
         child = node.get(wire)
         if child is None:
             continue
-        value = _decode(member, child, f"{path}{wire}")
+        value = _decode(member, child, prefix + wire)
         if value is not _MISSING:
             out[name] = value
     return out
@@ -206,13 +211,13 @@ def _decode_map(shape: Shape, entries: Node | None, path: str) -> dict:
     for index, entry in _indexes(entries):
         key_node = entry.get(key_name)
         if key_node is None or key_node.get(None) is None:
-            raise malformed_input(f"Entry {index} of {path} has no {key_name}.")
+            raise malformed_input(f"The parameter {path}.{index}.{key_name} is missing.")
         key = _decode_scalar(key_shape, key_node[None], f"{path}.{index}.{key_name}")
         value_node = entry.get(value_name)
         if value_node is None:
             # An empty structure or map value sends nothing at all.
             if value_shape.type in ("structure", "map", "list"):
-                out[key] = _decode(value_shape, {}, path)
+                out[key] = _decode(value_shape, {}, f"{path}.{index}.{value_name}")
             continue
         value = _decode(value_shape, value_node, f"{path}.{index}.{value_name}")
         if value is not _MISSING:

@@ -22,7 +22,7 @@ PYTHON = os.path.join(BIN, "python.exe" if os.name == "nt" else "python")
 
 
 def ensure(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older Python
         sys.exit(f"Cloudlet needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not os.path.exists(PYTHON):
         print("creating .venv ...", flush=True)

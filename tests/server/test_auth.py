@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError
 from cloudlet.config import Config
 from cloudlet.testing import cloudlet_server
 
-
 SIGV4 = BotoConfig(signature_version="s3v4")
 
 

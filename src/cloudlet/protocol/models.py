@@ -16,16 +16,15 @@ import re
 from functools import cached_property
 from typing import Any
 
-# Cloudlet's service name (the boto3 client name) -> botocore's data directory name.
-SERVICES: dict[str, str] = {
-    name: name
-    for name in (
-        "s3 dynamodb dynamodbstreams sqs sns lambda apigateway apigatewayv2 apigatewaymanagementapi "
-        "kinesis firehose events scheduler stepfunctions iam sts kms secretsmanager ssm cognito-idp "
-        "cognito-identity cloudwatch logs xray cloudtrail cloudformation elasticache ecs ecr codecommit "
-        "codebuild codedeploy codepipeline codeartifact elasticbeanstalk cloudfront acm wafv2"
-    ).split()
-}
+# Cloudlet's service names (boto3's client names) -> botocore's data directory names (the same today).
+_NAMES = (
+    "s3", "dynamodb", "dynamodbstreams", "sqs", "sns", "lambda", "apigateway", "apigatewayv2",
+    "apigatewaymanagementapi", "kinesis", "firehose", "events", "scheduler", "stepfunctions", "iam",
+    "sts", "kms", "secretsmanager", "ssm", "cognito-idp", "cognito-identity", "cloudwatch", "logs",
+    "xray", "cloudtrail", "cloudformation", "elasticache", "ecs", "ecr", "codecommit", "codebuild",
+    "codedeploy", "codepipeline", "codeartifact", "elasticbeanstalk", "cloudfront", "acm", "wafv2",
+)
+SERVICES: dict[str, str] = {name: name for name in _NAMES}
 
 _PATCH_DIR = os.path.join(os.path.dirname(__file__), "patches")
 

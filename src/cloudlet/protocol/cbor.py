@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import struct
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from cloudlet.protocol import timestamps
@@ -80,7 +81,7 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
 
 
 def _argument(data: bytes, pos: int, info: int) -> tuple[int, int]:
-    """The integer argument of a head whose additional information is ``info``."""
+    """The integer argument of a head whose additional information is ``info`` (not 31)."""
     if info < 24:
         return info, pos
     if info == 24:
@@ -95,20 +96,23 @@ def _argument(data: bytes, pos: int, info: int) -> tuple[int, int]:
 
 
 def _item(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    # The hot path: one call per data item, the common cases first and inline.
     initial = data[pos]
+    pos += 1
     major = initial >> 5
     info = initial & 0x1F
-    pos += 1
 
-    if major == 3 or major == 2:  # text or byte string
-        if info == 31:
-            return _indefinite_string(data, pos, major)
-        length, pos = _argument(data, pos, info)
-        end = pos + length
+    if major == 3:  # text string
+        if info < 24:
+            end = pos + info
+        elif info == 31:
+            return _indefinite_string(data, pos, 3)
+        else:
+            length, pos = _argument(data, pos, info)
+            end = pos + length
         if end > len(data):
-            raise CBORDecodeError(f"String length {length} runs past the end of the input.")
-        chunk = data[pos:end]
-        return (chunk.decode("utf-8") if major == 3 else chunk), end
+            raise CBORDecodeError(f"String length {end - pos} runs past the end of the input.")
+        return data[pos:end].decode("utf-8"), end
 
     if major == 0:
         if info < 24:
@@ -120,37 +124,50 @@ def _item(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
     if major == 5:  # map
         if depth >= MAX_DEPTH:
             raise CBORDecodeError(f"CBOR nesting deeper than {MAX_DEPTH} levels.")
+        depth += 1
         out: dict = {}
-        if info == 31:
-            while data[pos] != _BREAK:
-                key, pos = _item(data, pos, depth + 1)
-                value, pos = _item(data, pos, depth + 1)
-                _put(out, key, value)
-            return out, pos + 1
-        count, pos = _argument(data, pos, info)
-        if count * 2 > len(data) - pos:
-            raise CBORDecodeError(f"Map of {count} pairs runs past the end of the input.")
-        for _ in range(count):
-            key, pos = _item(data, pos, depth + 1)
-            value, pos = _item(data, pos, depth + 1)
-            _put(out, key, value)
+        try:
+            if info == 31:
+                while data[pos] != _BREAK:
+                    key, pos = _item(data, pos, depth)
+                    out[key], pos = _item(data, pos, depth)
+                return out, pos + 1
+            count, pos = _argument(data, pos, info)
+            size = len(data)
+            if count * 2 > size - pos:
+                raise CBORDecodeError(f"Map of {count} pairs runs past the end of the input.")
+            for _ in range(count):
+                initial = data[pos]
+                if 0x60 <= initial < 0x78:  # a short text key, as nearly all keys are
+                    end = pos + initial - 0x5F
+                    if end > size:
+                        raise CBORDecodeError("String runs past the end of the input.")
+                    key = data[pos + 1:end].decode("utf-8")
+                    pos = end
+                else:
+                    key, pos = _item(data, pos, depth)
+                out[key], pos = _item(data, pos, depth)
+        except TypeError:
+            raise CBORDecodeError("A CBOR map key of this type is not supported.")
         return out, pos
 
     if major == 4:  # array
         if depth >= MAX_DEPTH:
             raise CBORDecodeError(f"CBOR nesting deeper than {MAX_DEPTH} levels.")
+        depth += 1
         items: list = []
+        append = items.append
         if info == 31:
             while data[pos] != _BREAK:
-                value, pos = _item(data, pos, depth + 1)
-                items.append(value)
+                value, pos = _item(data, pos, depth)
+                append(value)
             return items, pos + 1
         count, pos = _argument(data, pos, info)
         if count > len(data) - pos:
             raise CBORDecodeError(f"Array of {count} items runs past the end of the input.")
         for _ in range(count):
-            value, pos = _item(data, pos, depth + 1)
-            items.append(value)
+            value, pos = _item(data, pos, depth)
+            append(value)
         return items, pos
 
     if major == 7:
@@ -169,6 +186,15 @@ def _item(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         if info == 31:
             raise CBORDecodeError(f"Unexpected break code at offset {pos - 1}.")
         raise CBORDecodeError(f"Unsupported CBOR simple value (additional information {info}).")
+
+    if major == 2:  # byte string
+        if info == 31:
+            return _indefinite_string(data, pos, 2)
+        length, pos = _argument(data, pos, info)
+        end = pos + length
+        if end > len(data):
+            raise CBORDecodeError(f"String length {length} runs past the end of the input.")
+        return data[pos:end], end
 
     if major == 1:
         if info == 31:
@@ -191,13 +217,6 @@ def _item(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         number = int.from_bytes(value, "big")
         return (number if tag == 2 else -1 - number), pos
     return value, pos
-
-
-def _put(out: dict, key: Any, value: Any) -> None:
-    try:
-        out[key] = value
-    except TypeError:
-        raise CBORDecodeError(f"A CBOR map key of type {type(key).__name__} is not supported.")
 
 
 def _indefinite_string(data: bytes, pos: int, major: int) -> tuple[Any, int]:
@@ -223,7 +242,12 @@ def _epoch_datetime(value: Any) -> datetime:
     if not _MIN_EPOCH <= value <= _MAX_EPOCH:  # also false for NaN
         raise CBORDecodeError(f"Epoch timestamp {value!r} is out of range.")
     try:
-        return EPOCH + timedelta(seconds=value)
+        if isinstance(value, int):
+            return EPOCH + timedelta(seconds=value)
+        # Read a float as the shortest decimal that is that double (what the sender wrote):
+        # far from 1970 a double cannot hold microseconds, and timedelta(seconds=x) would
+        # turn ...0.001 into ...0.000999.
+        return EPOCH + timedelta(microseconds=round(Decimal(repr(value)) * 1_000_000))
     except OverflowError:  # a float at the very edge can round past year 9999
         raise CBORDecodeError(f"Epoch timestamp {value!r} is out of range.")
 
@@ -256,31 +280,61 @@ def _head(out: bytearray, major: int, n: int) -> None:
         out += _U64.pack(n)
 
 
+_KEYS: dict[str, bytes] = {}  # encoded map keys: member names, over and over
+_MAX_KEYS = 4096
+
+
+def _key(key: str) -> bytes:
+    data = key.encode("utf-8")
+    head = bytearray()
+    _head(head, 3, len(data))
+    encoded = bytes(head) + data
+    if len(_KEYS) < _MAX_KEYS and len(data) <= 64:
+        _KEYS[key] = encoded
+    return encoded
+
+
 def _encode(value: Any, out: bytearray, depth: int) -> None:
     kind = type(value)
     if kind is str:
         data = value.encode("utf-8")
-        _head(out, 3, len(data))
+        length = len(data)
+        if length < 24:
+            out.append(0x60 | length)
+        else:
+            _head(out, 3, length)
         out += data
     elif kind is dict:
         if depth >= MAX_DEPTH:
             raise CBOREncodeError(f"Value nested deeper than {MAX_DEPTH} levels.")
-        _head(out, 5, len(value))
+        length = len(value)
+        if length < 24:
+            out.append(0xA0 | length)
+        else:
+            _head(out, 5, length)
+        depth += 1
         for key, item in value.items():
-            _encode(key, out, depth + 1)
-            _encode(item, out, depth + 1)
+            if type(key) is str:
+                out += _KEYS.get(key) or _key(key)
+            else:
+                _encode(key, out, depth)
+            _encode(item, out, depth)
+    elif kind is int:
+        if 0 <= value < 24:
+            out.append(value)
+        else:
+            _encode_int(value, out)
     elif kind is list or kind is tuple:
         if depth >= MAX_DEPTH:
             raise CBOREncodeError(f"Value nested deeper than {MAX_DEPTH} levels.")
         _head(out, 4, len(value))
+        depth += 1
         for item in value:
-            _encode(item, out, depth + 1)
-    elif kind is bool:
-        out.append(0xF5 if value else 0xF4)
-    elif kind is int:
-        _encode_int(value, out)
+            _encode(item, out, depth)
     elif kind is float:
         _encode_float(value, out)
+    elif kind is bool:
+        out.append(0xF5 if value else 0xF4)
     elif value is None:
         out.append(0xF6)
     elif kind is bytes or kind is bytearray or kind is memoryview:
@@ -302,7 +356,7 @@ def _encode(value: Any, out: bytearray, depth: int) -> None:
     elif isinstance(value, float):
         _encode_float(float(value), out)
     elif isinstance(value, str):
-        _encode(str(value), out, depth)
+        _encode(str.__str__(value), out, depth)  # the string itself, not an enum's str()
     elif isinstance(value, dict):
         _encode(dict(value), out, depth)
     elif isinstance(value, list | tuple):

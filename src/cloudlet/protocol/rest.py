@@ -93,8 +93,10 @@ class Binding:
             self.headers.append((name, header, header.lower(), member))
         # the member bound to Content-Range, whose presence makes a response partial content
         self.partial = next((h[0] for h in self.headers if h[2] == "content-range"), None)
-        self.header_maps: list[tuple[str, str, Shape]] = [
-            (name, member.location_name or "", member) for name, member in groups.get("headers", {}).items()
+        # prefixed header maps: (member name, prefix as the model spells it, lower-cased, shape)
+        self.header_maps: list[tuple[str, str, str, Shape]] = [
+            (name, member.location_name or "", (member.location_name or "").lower(), member)
+            for name, member in groups.get("headers", {}).items()
         ]
         status = groups.get("statusCode", {})
         self.status: str | None = next(iter(status), None)
@@ -441,8 +443,7 @@ class RestProtocol:
             text = headers.get(lower)
             if text is not None:
                 params[name] = _header_value(member, text, header)
-        for name, prefix, member in binding.header_maps:
-            prefix = prefix.lower()
+        for name, _prefix, prefix, member in binding.header_maps:
             value_shape = member.value
             found = {}
             for header, text in headers.items():
@@ -537,7 +538,7 @@ def write_headers(binding: Binding, values: dict, headers: list[tuple[str, str]]
         if value is None or (member.type == "list" and not value):
             continue
         headers.append((header, to_header(member, value)))
-    for name, prefix, member in binding.header_maps:
+    for name, prefix, _lower, member in binding.header_maps:
         mapping = values.get(name)
         if mapping:
             value_shape = member.value

@@ -1,0 +1,74 @@
+"""The floor: an ASGI app that answers with fixed, valid AWS responses and parses nothing.
+
+It runs under the same server stack as Cloudlet, so the gap between the two is
+what Cloudlet itself costs. The bodies are byte-for-byte what Cloudlet sends
+(only the request id is fixed), so boto3 spends the same time parsing both.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+
+REQUEST_ID = "5c3a8e2b-7f1d-4c6a-9b0e-2d4f6a8c0e1f"
+
+STS_BODY = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+    "<GetCallerIdentityResult><UserId>000000000000</UserId><Account>000000000000</Account>"
+    "<Arn>arn:aws:iam::000000000000:root</Arn></GetCallerIdentityResult>"
+    f"<ResponseMetadata><RequestId>{REQUEST_ID}</RequestId></ResponseMetadata>"
+    "</GetCallerIdentityResponse>"
+).encode()
+
+DYNAMODB_BODY = (
+    b'{"AccountMaxReadCapacityUnits":80000,"AccountMaxWriteCapacityUnits":80000,'
+    b'"TableMaxReadCapacityUnits":40000,"TableMaxWriteCapacityUnits":40000}'
+)
+
+HEALTH_BODY = b'{"status":"running"}'
+
+
+def _headers(content_type: bytes, body: bytes, *extra: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", content_type),
+        (b"x-amzn-requestid", REQUEST_ID.encode()),
+        *extra,
+        (b"content-length", str(len(body)).encode()),
+    ]
+
+
+# Everything precomputed once: the floor does no work per request beyond choosing one of these.
+STS = (200, _headers(b"text/xml", STS_BODY), STS_BODY)
+DYNAMODB = (
+    200,
+    _headers(b"application/x-amz-json-1.0", DYNAMODB_BODY, (b"x-amz-crc32", str(zlib.crc32(DYNAMODB_BODY)).encode())),
+    DYNAMODB_BODY,
+)
+HEALTH = (200, _headers(b"application/json", HEALTH_BODY), HEALTH_BODY)
+
+
+def _pick(scope: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    # A DynamoDB client always sends X-Amz-Target; the STS client never does.
+    for name, _ in scope["headers"]:
+        if name.lower() == b"x-amz-target":
+            return DYNAMODB
+    return STS if scope["method"] == "POST" else HEALTH
+
+
+async def app(scope: dict, receive: Callable, send: Callable) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    if scope["type"] != "http":
+        return
+    status, headers, body = _pick(scope)
+    more = True
+    while more:  # drain the request body so the connection stays reusable
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

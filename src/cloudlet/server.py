@@ -5,6 +5,7 @@ Both paths go through ``_make_server``: one way to start Cloudlet.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 import threading
@@ -38,9 +39,26 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None) -> None:
         super().__init__(config)
         self._on_ready = on_ready
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        """Sleep until asked to exit (uvicorn's own loop wakes ten times a second)."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        while not self.should_exit:
+            await self._wake.wait()
+            self._wake.clear()
+
+    def request_exit(self) -> None:
+        """Stop the server; safe from any thread."""
+        self.should_exit = True
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
+        self.request_exit()
         # A requested stop ends in a clean exit (status 0) once state is flushed; uvicorn would
         # otherwise re-raise the signal after shutting down.
         self._captured_signals.clear()
@@ -72,7 +90,7 @@ def _make_server(config: Config, on_ready: Callable[[], None] | None) -> tuple[_
         log_level="warning",
         access_log=False,
         server_header=False,
-        date_header=True,
+        date_header=False,  # the gateway writes Date itself: uvicorn's needs a timer ticking when idle
         timeout_graceful_shutdown=5,
         timeout_keep_alive=60,
     )
@@ -119,7 +137,7 @@ class ServerThread:
         return self
 
     def stop(self, timeout: float = 30) -> None:
-        self._server.should_exit = True
+        self._server.request_exit()
         self._thread.join(timeout)
         self._sock.close()
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Callable
+from email.utils import formatdate
 
 from cloudlet.context import DEFAULT_REGION, RequestContext
 from cloudlet.gateway.admin import Admin, json_response
@@ -135,8 +137,20 @@ class Gateway:
             return handler(ctx, params)
 
 
+_date_cache: list = [0, b""]
+
+
+def http_date_now() -> bytes:
+    """The Date header: wall time (clients correct clock skew by it), formatted once a second."""
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[0], _date_cache[1] = now, formatdate(now, usegmt=True).encode()
+    return _date_cache[1]
+
+
 async def send_response(send: Callable, response: Response, head: bool = False) -> None:
     headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
+    headers.append((b"date", http_date_now()))
     body = response.body
     if isinstance(body, bytes | bytearray):
         if response.header("content-length") is None:

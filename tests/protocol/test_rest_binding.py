@@ -13,11 +13,14 @@ import copy
 import datetime as dt
 import io
 import json
+from urllib.parse import quote
 
 import pytest
 from botocore.awsrequest import prepare_request_dict
 from botocore.model import ServiceModel as BotocoreServiceModel
 from botocore.serialize import create_serializer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cloudlet.context import RequestContext
 from cloudlet.http import Request, Response
@@ -309,6 +312,16 @@ MALFORMED = [
     pytest.param({"query": "ratio=nan%20please"}, id="double-query"),
     pytest.param({"query": "flag=maybe"}, id="boolean-query"),
     pytest.param({"query": "since=not-a-date"}, id="timestamp-query"),
+    pytest.param({"x-when-iso": "9999-12-31T23:59:59-23:59"}, id="timestamp-header-past-year-9999"),
+    pytest.param({"x-when": "Fri, 31 Dec 9999 23:59:59 -2359"}, id="http-date-past-year-9999"),
+    pytest.param({"x-dates": "Fri, 02 Jan 2026 03:04:05 GMT, Tue"}, id="http-date-list-cut-short"),
+    pytest.param({"x-dates": "a"}, id="http-date-list-not-dates"),
+    pytest.param({"x-count": "1" * 5000}, id="integer-header-5000-digits"),
+    pytest.param({"query": "since=9999-12-31T23:59:59-23:59"}, id="timestamp-query-past-year-9999"),
+    pytest.param({"query": "limit=%ff%fe"}, id="integer-query-not-utf8"),
+    pytest.param({"raw_path": "/things/a/99999999999999999999999/p"}, id="long-label-out-of-range"),
+    pytest.param({"body": "[" * 100000}, id="json-nested-too-deeply"),
+    pytest.param({"body": '{"Nested":' * 50000 + "1" + "}" * 50000}, id="json-objects-nested-too-deeply"),
     pytest.param({"body": "{not json"}, id="bad-json"),
     pytest.param({"body": "[1, 2]"}, id="json-not-an-object"),
     pytest.param({"body": '{"Body": 5}'}, id="json-wrong-type"),
@@ -500,3 +513,58 @@ def test_rest_json_head_error_has_no_body_but_keeps_its_code() -> None:
     assert (response.status, response.body) == (429, b"")
     assert response.header("x-amzn-ErrorType") == "Throttled"
     assert _receive("Everything", response)["Error"]["Code"] == "Throttled"
+
+
+# --- fuzzing: whatever arrives, the answer is a ServiceError or parameters ------------------
+
+_FUZZ_OPERATIONS = [
+    ("synthetic", "Everything"),
+    ("lambda", "CreateFunction"),
+    ("lambda", "Invoke"),
+    ("apigateway", "PutRestApi"),
+    ("s3", "PutObject"),
+    ("s3", "PutBucketLifecycleConfiguration"),
+    ("cloudfront", "CreateDistribution"),
+]
+_TEXT = st.text(st.characters(max_codepoint=0x2FF), max_size=40)
+
+
+def _fuzz_target(service: str, operation: str):
+    model = MODEL if service == "synthetic" else load_service(service)
+    op = model.operation(operation)
+    headers = [lower for binding in [op.input_shape] for lower in
+               (m.location_name.lower() for m in binding.members.values() if m.location == "header")]
+    queries = [m.location_name for m in op.input_shape.members.values() if m.location == "querystring"
+               and m.location_name]
+    return model, op, headers, queries
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(_FUZZ_OPERATIONS),
+    st.lists(st.tuples(st.integers(0, 50), _TEXT), max_size=4),
+    st.lists(st.tuples(st.integers(0, 50), _TEXT), max_size=3),
+    st.text(alphabet="/%abc09+é:", max_size=30),
+    st.one_of(st.binary(max_size=60), _TEXT.map(str.encode)),
+)
+def test_fuzzed_requests_raise_only_service_errors(target, header_picks, query_picks, path, body) -> None:
+    model, op, headers, queries = _fuzz_target(*target)
+    protocol = get_protocol(model.protocol)
+    request = Request(op.http_method, "/" + path, "", {"host": "localhost:4566"}, body=body)
+    for index, text in header_picks:
+        if headers:
+            request.headers[headers[index % len(headers)]] = text
+    request.query_string = "&".join(
+        f"{quote(queries[index % len(queries)])}={quote(text)}" for index, text in query_picks if queries
+    )
+    try:
+        protocol.parse(request, op)
+    except ServiceError:
+        pass
+    # and the same with the path the operation expects, so the headers, query and body are reached
+    template = op.request_uri.split("?")[0]
+    request.raw_path = template.replace("{", "").replace("}", "").replace("+", "") or "/"
+    try:
+        protocol.parse(request, op)
+    except ServiceError:
+        pass

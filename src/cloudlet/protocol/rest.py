@@ -229,7 +229,7 @@ def from_text(shape: Shape, text: str, default_timestamps: str, kind: str, name:
         return text
     if type_ in ("integer", "long", "biginteger"):
         stripped = text.strip()
-        if not _INTEGER.fullmatch(stripped):
+        if len(stripped) > 40 or not _INTEGER.fullmatch(stripped):  # (int() refuses 4300+ digits)
             raise _bad_value(kind, name, text, "an integer")
         number = int(stripped)
         low, high = _INT_RANGES.get(type_, (None, None))
@@ -251,7 +251,7 @@ def from_text(shape: Shape, text: str, default_timestamps: str, kind: str, name:
     if type_ == "timestamp":
         try:
             return timestamps.parse(text.strip(), shape.timestamp_format or default_timestamps)
-        except timestamps.TimestampError:
+        except (ValueError, OverflowError):  # TimestampError, and dates pushed past year 9999
             raise _bad_value(kind, name, text, "a timestamp")
     if type_ == "blob":
         try:
@@ -291,7 +291,9 @@ def split_header_list(text: str, member: Shape, header: str = "") -> list[str]:
     if member.type == "timestamp" and (member.timestamp_format or HEADER_TIMESTAMPS) == "rfc822":
         # an HTTP date has a comma of its own: ``Mon, 02 Jan 2026 03:04:05 GMT, Tue, ...``
         parts = [p.strip() for p in text.split(",")]
-        return [f"{parts[i]}, {parts[i + 1]}" for i in range(0, len(parts) - 1, 2)]
+        if len(parts) % 2:
+            raise Malformed("header", f"Header '{header}' is not a list of HTTP dates.", header, text)
+        return [f"{parts[i]}, {parts[i + 1]}" for i in range(0, len(parts), 2)]
     if '"' not in text:
         return [item.strip() for item in text.split(",")]
     items: list[str] = []
@@ -393,6 +395,8 @@ class RestProtocol:
             return self._parse(request, operation)
         except Malformed as problem:
             raise self._malformed(operation.service.name, problem)
+        except RecursionError:  # a document nested deeper than any model allows
+            raise self._malformed(operation.service.name, Malformed("body", "The request body is nested too deeply."))
 
     def _parse(self, request: Request, operation: OperationModel) -> dict:
         plan = request_plan(operation)

@@ -24,6 +24,7 @@ import binascii
 import json
 import math
 import re
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote_to_bytes
@@ -324,6 +325,9 @@ def to_header(shape: Shape, value: Any) -> str:
     if type_ == "string":
         if shape.json_value:
             return base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode("ascii")
+        if isinstance(value, datetime):
+            # a date in a string header (S3's Expires, a string in the raw model) is an HTTP date
+            return timestamps.http_date(value)
         return value if isinstance(value, str) else str(value)
     if type_ == "timestamp":
         return str(timestamps.render(value, shape.timestamp_format or HEADER_TIMESTAMPS))

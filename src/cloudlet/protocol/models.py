@@ -65,6 +65,9 @@ def load_service(name: str) -> ServiceModel:
         base = os.path.join(botocore_data_dir(), data_name)
         version = sorted(v for v in os.listdir(base) if os.path.isdir(os.path.join(base, v)))[-1]
         spec = _read_json(os.path.join(base, version, "service-2.json"))
+        extras = os.path.join(base, version, "service-2.sdk-extras.json")
+        if os.path.exists(extras) or os.path.exists(extras + ".gz"):
+            _merge(spec, _read_json(extras).get("merge", {}))  # as botocore's loader applies them
         patch = os.path.join(_PATCH_DIR, f"{name}.json")
         if os.path.exists(patch):
             with open(patch, "rb") as f:

@@ -34,23 +34,23 @@ def from_iso8601(text: str) -> datetime:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
         dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-    except ValueError as e:
+        if fraction:
+            dt += timedelta(microseconds=int(fraction[:6].ljust(6, "0")))
+        if zone and zone not in "Zz":
+            sign = 1 if zone[0] == "+" else -1
+            digits = zone[1:].replace(":", "")
+            dt -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    except (ValueError, OverflowError) as e:  # e.g. a zone offset pushing past year 9999
         raise TimestampError(str(e))
-    if fraction:
-        dt += timedelta(microseconds=int(fraction[:6].ljust(6, "0")))
-    if zone and zone not in "Zz":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        dt -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     return dt
 
 
 def from_http_date(text: str) -> datetime:
     try:
         dt = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         raise TimestampError(f"not an HTTP date: {text!r}")
-    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def parse(value: object, fmt: str) -> datetime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import math
 import random
 from functools import cache
 from typing import Any
@@ -60,20 +61,27 @@ class Generator:
         if kind == "structure":
             return self.structure(shape, depth)
         if kind == "list":
+            low, high = self._count_bounds(shape)
+            member_location = shape.serialization.get("location") or location
             if depth >= self.max_depth or self._edge():
-                return []
+                # Past the depth limit, only as many members as the model demands.
+                if self.edges or not low or depth >= self.max_depth + 4:
+                    return []
+                return [self.value(shape.member, depth + 1, member_location) for _ in range(low)]
             if self._edge():
-                member_location = shape.serialization.get("location") or location
                 return [self.value(shape.member, depth + 1, member_location) for _ in range(3)]
             count = max(1, shape.metadata.get("min", 0) or 0) if depth < self.max_depth - 1 else 1
             count = min(count + self.rng.randint(0, 1), 3) if shape.metadata.get("max", 3) >= 2 else 1
-            member_location = shape.serialization.get("location") or location
+            count = max(low, min(count, high))
             return [self.value(shape.member, depth + 1, member_location) for _ in range(count)]
         if kind == "map":
-            if depth >= self.max_depth or self._edge() and location != "headers":
+            low, high = self._count_bounds(shape)
+            past_limit = depth >= self.max_depth or self._edge() and location != "headers"
+            if past_limit and (self.edges or not low or depth >= self.max_depth + 4):
                 return {}
-            keys = shape.key.enum or [f"k{i}" for i in range(2)]
+            keys = shape.key.enum or [f"k{i}" for i in range(max(2, low))]
             count = 1 if location == "headers" else min(len(keys), self.rng.randint(1, 2))
+            count = max(low, min(count, high, len(keys)))
             return {
                 self.string(shape.key, f"{k}") if not shape.key.enum else k: self.value(shape.value, depth + 1)
                 for k in keys[:count]
@@ -86,22 +94,36 @@ class Generator:
             return self.rng.randint(low, max(low, high))
         if kind in ("float", "double"):
             low = float(shape.metadata.get("min", 0))
-            return low + self.rng.randint(0, 1000) / 4
+            return min(low + self.rng.randint(0, 1000) / 4, float(shape.metadata.get("max", math.inf)))
         if kind == "boolean":
             return self.rng.choice([True, False])
         if kind == "blob":
             size = max(1, int(shape.metadata.get("min", 1)))
-            return bytes(self.rng.randrange(256) for _ in range(max(size, 5)))
+            size = min(max(size, 5), int(shape.metadata.get("max", 1 << 30)))
+            return bytes(self.rng.randrange(256) for _ in range(size))
         if kind == "timestamp":
             return dt.datetime(2026, 1, 2, 3, 4, self.rng.randint(0, 59), tzinfo=dt.UTC)
         raise AssertionError(f"unknown shape type {kind}")
+
+    @staticmethod
+    def _count_bounds(shape: Shape) -> tuple[int, int]:
+        """The model's bounds on a list's or a map's size."""
+        low = int(shape.metadata.get("min", 0) or 0)
+        return low, max(low, int(shape.metadata.get("max", 1 << 30)))
 
     def structure(self, shape: Shape, depth: int) -> Any:
         if shape.is_document_type:
             return {"doc": [1, "two", {"three": True}]}
         members = shape.members
         if shape.is_tagged_union:
-            name = sorted(members)[self.rng.randrange(len(members))]
+            names = sorted(members)
+            if depth >= self.max_depth:
+                # Past the depth limit, end a recursive union (ACM's filter statements).
+                ending = [n for n in names if members[n].type_name not in ("list", "map")
+                          and members[n].name != shape.name]
+                flat = [n for n in ending if members[n].type_name != "structure"]
+                names = flat or ending or names
+            name = names[self.rng.randrange(len(names))]
             return {name: self.value(members[name], depth + 1)}
         out = {}
         for name, member in members.items():

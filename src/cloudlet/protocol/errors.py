@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cloudlet.protocol.models import ServiceModel
+    from cloudlet.protocol.models import OperationModel, ServiceModel
 
 
 class ServiceError(Exception):
@@ -57,8 +57,16 @@ class ResolvedError:
 
     __slots__ = ("shape", "code", "query_code", "status", "sender_fault", "message_key")
 
-    def __init__(self, service: ServiceModel, error: ServiceError) -> None:
-        shape = service.error_shapes.get(error.code)
+    def __init__(self, service: ServiceModel, error: ServiceError, operation: OperationModel | None = None) -> None:
+        # Several shapes may share a query code (CloudWatch's ResourceNotFound): the operation's own win.
+        shape = None
+        if operation is not None:
+            for candidate in operation.error_shapes:
+                if error.code in (candidate.name, candidate.error_code):
+                    shape = candidate
+                    break
+        if shape is None:
+            shape = service.error_shapes.get(error.code)
         self.shape = shape
         self.code = shape.name if shape is not None else error.code
         self.query_code = shape.error_code if shape is not None else error.code

@@ -132,12 +132,10 @@ class ServiceModel:
     @cached_property
     def error_shapes(self) -> dict[str, Shape]:
         """Every modelled error by the code a client sees."""
-        errors: dict[str, Shape] = {}
-        for name, spec in self.spec["shapes"].items():
-            if spec.get("exception"):
-                shape = self.shape(name)
-                errors[shape.error_code] = shape
-                errors.setdefault(name, shape)
+        names = [name for name, spec in self.spec["shapes"].items() if spec.get("exception")]
+        errors: dict[str, Shape] = {name: self.shape(name) for name in names}
+        for name in names:  # a shape's own name wins over another shape's query code
+            errors.setdefault(errors[name].error_code, errors[name])
         return errors
 
 

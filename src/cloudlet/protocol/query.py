@@ -300,7 +300,7 @@ class QueryProtocol:
         return Response(operation.success_status, self._headers(ctx), body)
 
     def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:
-        resolved = ResolvedError(ctx.service, error)
+        resolved = ResolvedError(ctx.service, error, ctx.operation)
         out = [
             xmlcodec.DECLARATION,
             f'<ErrorResponse xmlns="{namespace(ctx.service)}"><Error>',

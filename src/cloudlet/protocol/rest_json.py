@@ -53,7 +53,7 @@ class RestJsonProtocol(RestProtocol):
         return ServiceError("SerializationException", problem.message, 400)
 
     def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:
-        resolved = ResolvedError(ctx.service, error)
+        resolved = ResolvedError(ctx.service, error, ctx.operation)
         headers = [
             ("x-amzn-RequestId", ctx.request_id),
             ("x-amzn-ErrorType", resolved.code),

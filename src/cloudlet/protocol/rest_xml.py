@@ -111,7 +111,7 @@ class RestXmlProtocol(RestProtocol):
         return [("x-amzn-RequestId", ctx.request_id)]
 
     def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:
-        resolved = ResolvedError(ctx.service, error)
+        resolved = ResolvedError(ctx.service, error, ctx.operation)
         headers = self._base_headers(ctx)
         shape = resolved.shape
         fields = {k: v for k, v in error.fields.items() if v is not None}

@@ -22,7 +22,7 @@ def from_epoch(value: float | int | str) -> datetime:
         seconds = float(value)
     except (TypeError, ValueError):
         raise TimestampError(f"not an epoch timestamp: {value!r}")
-    if seconds != seconds or abs(seconds) > 253402300799:  # NaN or past year 9999
+    if seconds != seconds or not -62135596800 <= seconds <= 253402300799:  # NaN, or outside years 1-9999
         raise TimestampError(f"timestamp out of range: {value!r}")
     return EPOCH + timedelta(seconds=seconds)
 

@@ -30,6 +30,8 @@ def load_json_object(body: bytes) -> dict:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise SerializationError("Unable to parse the request body as JSON.")
+    except RecursionError:  # json.loads recurses once per nesting level: a hostile body is deep
+        raise SerializationError("Unable to parse the request body as JSON: it is nested too deeply.")
     if not isinstance(data, dict):
         raise SerializationError("Start of structure or map expected at the top of the request body.")
     return data

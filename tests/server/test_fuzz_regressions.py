@@ -21,3 +21,21 @@ def test_json_nested_past_the_recursion_limit_is_a_serialization_error(cloudlet)
         assert fuzz.check(req, answer) == "SerializationException"
         assert answer.status == 400
         assert "nested too deeply" in json.loads(answer.body)["message"]
+
+
+def test_rpcv2_request_to_an_unknown_path_is_answered_in_cbor(cloudlet) -> None:  # noqa: ANN001
+    # A request with "smithy-protocol: rpc-v2-cbor" whose path names no service was routed by its
+    # signature and answered in JSON, which a CBOR client cannot read.
+    for path in ("/service/%E2%98%83/operation/ListMetrics", "/x/GraniteServiceVersion20100801/operation/ListMetrics",
+                 "/service/GraniteServiceVersion20100801/op/ListMetrics"):
+        req, answer = send(cloudlet, "cloudwatch", "ListMetrics", {}, "smithy-rpc-v2-cbor", target=path)
+        assert fuzz.check(req, answer) == "UnknownOperationException", path
+        assert answer.headers["content-type"] == "application/cbor"
+
+
+def test_form_body_without_action_is_answered_in_query(cloudlet) -> None:  # noqa: ANN001
+    # CloudWatch speaks cbor, json and query; a form body without an Action was answered in JSON.
+    for body in (b"", b"Version=2010-08-01", b"\xff\xfe garbage"):
+        req, answer = send(cloudlet, "cloudwatch", "ListMetrics", {}, "query", body=body)
+        assert fuzz.check(req, answer) in ("InvalidAction", "MissingAction"), body
+        assert answer.headers["content-type"].startswith("text/xml")

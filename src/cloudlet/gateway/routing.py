@@ -68,8 +68,14 @@ def _rest_protocol(service: str) -> str | None:
     return None
 
 
-def _rpc_protocol(service: str) -> str:
+def _rpc_protocol(service: str, request: Request) -> str:
+    """The protocol to answer an RPC request in whose operation is unknown: the one the
+    request's own signals name (a form body, the smithy-protocol header), else json."""
     protocols = service_index()[service]["protocols"]
+    if request.content_type == "application/x-www-form-urlencoded" and "query" in protocols:
+        return "query"
+    if request.headers.get("smithy-protocol") == "rpc-v2-cbor" and "smithy-rpc-v2-cbor" in protocols:
+        return "smithy-rpc-v2-cbor"
     return "json" if "json" in protocols else protocols[0]
 
 
@@ -278,7 +284,7 @@ class Router:
                 path = _path_style(bucket, request)
             return self._rest(rest, request, path)
         service = candidates[0]
-        return Route(service, _rpc_protocol(service), None)
+        return Route(service, _rpc_protocol(service, request), None)
 
     def _rest(self, services: list[str], request: Request, path: str) -> Route:
         rewritten = path if path != request.raw_path else None

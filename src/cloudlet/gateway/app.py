@@ -18,7 +18,7 @@ from cloudlet.gateway.admin import Admin, json_response
 from cloudlet.gateway.auth import Authenticator, read_signature
 from cloudlet.gateway.routing import Route, Router
 from cloudlet.http import PayloadTooLarge, Request, Response
-from cloudlet.protocol import get_protocol
+from cloudlet.protocol import WireProtocol, get_protocol
 from cloudlet.protocol.errors import ServiceError, not_implemented
 from cloudlet.protocol.models import load_service
 from cloudlet.protocol.validate import validate
@@ -44,6 +44,10 @@ def unknown_operation(protocol: str, request: Request) -> ServiceError:
     if protocol == "rest-json":
         return ServiceError("UnknownOperationException", "", 404)
     return ServiceError("UnknownOperationException", "", 400)
+
+
+def internal_failure() -> ServiceError:
+    return ServiceError("InternalFailure", "The request processing has failed because of an unknown error.", 500)
 
 
 class Gateway:
@@ -111,19 +115,25 @@ class Gateway:
             result = await self.call(ctx, params)
             response = protocol.serialize(ctx, operation, result)
         except ServiceError as error:
-            response = protocol.serialize_error(ctx, error)
+            response = self._error(protocol, ctx, error)
         except PayloadTooLarge as error:
-            response = protocol.serialize_error(
-                ctx, ServiceError("RequestEntityTooLarge", f"Request body larger than {error.limit} bytes", 413)
+            response = self._error(
+                protocol, ctx, ServiceError("RequestEntityTooLarge", f"Request body larger than {error.limit} bytes", 413)
             )
         except Exception:
             log.exception("%s.%s failed", service.name, operation.name if operation else "?")
-            response = protocol.serialize_error(
-                ctx, ServiceError("InternalFailure", "The request processing has failed because of an unknown error.", 500)
-            )
+            response = self._error(protocol, ctx, internal_failure())
         for observer in self.observers:
             observer(ctx, response)
         return response
+
+    @staticmethod
+    def _error(protocol: WireProtocol, ctx: RequestContext, error: ServiceError) -> Response:
+        try:
+            return protocol.serialize_error(ctx, error)
+        except Exception:  # an error that cannot be written must still not reach the client as a trace
+            log.exception("serializing %s failed", error.code)
+            return protocol.serialize_error(ctx, internal_failure())
 
     async def call(self, ctx: RequestContext, params: dict) -> dict | None:
         assert ctx.operation is not None

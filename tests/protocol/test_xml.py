@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
-import time
-import timeit
 
 import pytest
 from botocore.awsrequest import HeadersDict
@@ -179,10 +177,8 @@ HOSTILE = {
 
 @pytest.mark.parametrize("body", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_hostile_or_malformed_documents_are_malformed_xml(body):
-    started = time.perf_counter()
     with pytest.raises(ServiceError) as caught:
         X.parse_document(body)
-    assert time.perf_counter() - started < 0.5
     error = caught.value
     assert (error.code, error.status, error.message) == ("MalformedXML", 400, X.MALFORMED_MESSAGE)
 
@@ -355,21 +351,6 @@ def test_s3_acl_rendered_by_us_parses_in_botocore():
     parsed = create_parser("rest-xml").parse(raw, op.output_shape)
     parsed.pop("ResponseMetadata")
     assert parsed == ACL
-
-
-# --- speed ----------------------------------------------------------------------------------------
-
-
-def test_small_documents_are_fast():
-    """Well under 50 µs to render and to parse+decode a GetCallerIdentity-sized document."""
-    shape = load_service("sts").operation("GetCallerIdentity").output_shape
-    value = {"UserId": "AIDAEXAMPLE", "Account": "000000000000", "Arn": "arn:aws:iam::000000000000:root"}
-    body = X.render(shape, value, "GetCallerIdentityResult", "https://sts.amazonaws.com/doc/2011-06-15/")
-    number = 2000
-    render = min(timeit.repeat(lambda: X.render(shape, value, "R", "urn:x"), number=number, repeat=3)) / number
-    decode = min(timeit.repeat(lambda: X.decode(shape, X.parse_document(body)), number=number, repeat=3)) / number
-    print(f"\nxml render {render * 1e6:.1f} µs, parse+decode {decode * 1e6:.1f} µs")
-    assert render < 50e-6 and decode < 50e-6
 
 
 def test_damaged_documents_only_ever_raise_service_errors():

@@ -39,3 +39,20 @@ def test_form_body_without_action_is_answered_in_query(cloudlet) -> None:  # noq
         req, answer = send(cloudlet, "cloudwatch", "ListMetrics", {}, "query", body=body)
         assert fuzz.check(req, answer) in ("InvalidAction", "MissingAction"), body
         assert answer.headers["content-type"].startswith("text/xml")
+
+
+def test_json_lone_surrogate_is_a_serialization_error(cloudlet) -> None:  # noqa: ANN001
+    # json.loads accepts "\ud800"; the validation message then echoed it and the error itself
+    # could not be encoded as UTF-8: uvicorn answered a plain-text 500.
+    for body in (b'{"TableName": "\\ud800"}', b'{"TableName": "ab\\uDFFF"}', b'{"\\ud800": 1}'):
+        req, answer = send(cloudlet, "dynamodb", "DescribeTable", {"TableName": "t"}, body=body)
+        assert fuzz.check(req, answer) == "SerializationException", body
+        assert "unpaired surrogate" in json.loads(answer.body)["message"]
+    req, answer = send(cloudlet, "lambda", "CreateFunction", {"FunctionName": "f", "Role": "r", "Code": {}},
+                       body=b'{"FunctionName": "\\udc00", "Role": "r", "Code": {}}')
+    assert fuzz.check(req, answer) == "SerializationException"
+    # a pair spelled as two escapes is one character, and fine
+    req, answer = send(cloudlet, "dynamodb", "DescribeTable", {"TableName": "t"},
+                       body=b'{"TableName": "\\ud83d\\ude00"}')
+    assert fuzz.check(req, answer) == "ValidationException"
+    assert "\U0001f600" in json.loads(answer.body)["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +24,33 @@ ERROR_TYPE_NAMESPACE = {
 }
 
 
-def load_json_object(body: bytes) -> dict:
-    if not body.strip():
-        return {}
+# A \uD800-\uDFFF escape: json.loads joins a valid pair into one character and leaves a
+# lone half in the string, which no UTF-8 answer, log or store can hold.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def load_json(body: bytes) -> Any:
+    """A JSON request document; anything unreadable is a SerializationException."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise SerializationError("Unable to parse the request body as JSON.")
     except RecursionError:  # json.loads recurses once per nesting level: a hostile body is deep
         raise SerializationError("Unable to parse the request body as JSON: it is nested too deeply.")
+    if _SURROGATE_ESCAPE.search(body):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise SerializationError("Unable to parse the request body as JSON: it holds an unpaired surrogate.")
+        except RecursionError:
+            raise SerializationError("Unable to parse the request body as JSON: it is nested too deeply.")
+    return data
+
+
+def load_json_object(body: bytes) -> dict:
+    if not body.strip():
+        return {}
+    data = load_json(body)
     if not isinstance(data, dict):
         raise SerializationError("Start of structure or map expected at the top of the request body.")
     return data

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudlet.http import Response
 from cloudlet.protocol.errors import ResolvedError, ServiceError
-from cloudlet.protocol.json_rpc import load_json_object
+from cloudlet.protocol.json_rpc import load_json, load_json_object
 from cloudlet.protocol.models import Shape
 from cloudlet.protocol.rest import Malformed, RestProtocol, binding_for, write_headers
 from cloudlet.protocol.tree import JSON_CODEC
@@ -33,10 +33,7 @@ class RestJsonProtocol(RestProtocol):
 
     def _decode_document(self, shape: Shape, body: bytes) -> Any:
         if shape.type == "structure" and shape.document:
-            try:
-                return json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                raise Malformed("body", "Unable to parse the request body as JSON.")
+            return load_json(body)
         return JSON_CODEC.decode(shape, load_json_object(body))
 
     def _encode_document(self, ctx: RequestContext, shape: Shape, value: Any, root: str) -> bytes:

@@ -56,3 +56,14 @@ def test_json_lone_surrogate_is_a_serialization_error(cloudlet) -> None:  # noqa
                        body=b'{"TableName": "\\ud83d\\ude00"}')
     assert fuzz.check(req, answer) == "ValidationException"
     assert "\U0001f600" in json.loads(answer.body)["message"]
+
+
+def test_xml_errors_echoing_control_characters_still_parse(cloudlet) -> None:  # noqa: ANN001
+    # The message echoed a control character that XML 1.0 forbids: no client could read the error.
+    req, answer = send(cloudlet, "sts", "GetSessionToken", {"DurationSeconds": 900},
+                       body=b"Action=GetSessionToken&Version=2011-06-15&DurationSeconds=%1900")
+    assert fuzz.check(req, answer) in ("MalformedInput", "ValidationError")
+    req, answer = send(cloudlet, "s3", "ListObjectsV2", {"Bucket": "b", "MaxKeys": 1},
+                       target="/b?list-type=2&max-keys=%01%08%1F%EF%BF%BF")
+    assert fuzz.check(req, answer) == "InvalidArgument"
+    assert "\ufffd" in answer.body.decode()

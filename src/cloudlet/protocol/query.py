@@ -319,7 +319,7 @@ class QueryProtocol:
             }
             xmlcodec.write_members(out, resolved.shape, fields)
         out.append(f"</Error><RequestId>{xmlcodec.escape_text(ctx.request_id)}</RequestId></ErrorResponse>")
-        body = "".join(out).encode("utf-8", "replace")
+        body = xmlcodec.error_document(out)
         headers = self._headers(ctx)
         headers.extend(error.headers.items())
         return Response(resolved.status, headers, body)

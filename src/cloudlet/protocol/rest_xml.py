@@ -146,4 +146,4 @@ class RestXmlProtocol(RestProtocol):
             out.append(_element("RequestId", ctx.request_id))
             out.append(_element("HostId", host_id(ctx.request_id)))
             out.append("</Error>")
-        return Response(resolved.status, headers, "".join(out).encode("utf-8", "replace"))
+        return Response(resolved.status, headers, xml.error_document(out))

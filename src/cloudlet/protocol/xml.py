@@ -340,6 +340,23 @@ def escape_text(text: str) -> str:
     return text
 
 
+# What XML 1.0 forbids even as a character reference: C0 controls other than TAB, LF and CR,
+# and U+FFFE/U+FFFF.  Expat (and so botocore) refuses a document holding one.
+_NOT_XML_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def error_document(parts: list[str]) -> bytes:
+    """An error document as bytes every XML parser reads.
+
+    Errors echo what the client sent (a parameter's value, an argument), and a client that
+    cannot parse the error cannot learn its code: forbidden characters become U+FFFD.
+    """
+    text = "".join(parts)
+    if _NOT_XML_CHARACTERS.search(text):
+        text = _NOT_XML_CHARACTERS.sub("\ufffd", text)
+    return text.encode("utf-8", "replace")
+
+
 def escape_attribute(text: str) -> str:
     text = escape_text(text)
     if '"' in text:

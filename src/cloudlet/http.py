@@ -15,6 +15,10 @@ class PayloadTooLarge(Exception):
         self.limit = limit
 
 
+class ClientDisconnected(ConnectionError):
+    """The client went away before its request body was complete: no one is left to answer."""
+
+
 class BodyStream:
     """A request body read from the ASGI channel as it arrives, never held whole."""
 
@@ -32,7 +36,7 @@ class BodyStream:
             message = await self._receive()
             if message["type"] == "http.disconnect":
                 self._done = True
-                raise ConnectionError("client disconnected")
+                raise ClientDisconnected("client disconnected")
             self._done = not message.get("more_body", False)
             chunk = message.get("body", b"")
             if chunk:

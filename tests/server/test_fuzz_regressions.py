@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from tests.support import fuzz
 
@@ -67,3 +68,14 @@ def test_xml_errors_echoing_control_characters_still_parse(cloudlet) -> None:  #
                        target="/b?list-type=2&max-keys=%01%08%1F%EF%BF%BF")
     assert fuzz.check(req, answer) == "InvalidArgument"
     assert "\ufffd" in answer.body.decode()
+
+
+def test_body_cut_short_is_not_logged_as_a_failure(cloudlet, caplog) -> None:  # noqa: ANN001
+    # A client closing mid-body raised ConnectionError: logged with a traceback as "X failed"
+    # (json) or escaping the gateway into uvicorn's "Exception in ASGI application" (query).
+    caplog.set_level(logging.WARNING)
+    for service, operation, params in (("sts", "GetCallerIdentity", {}), ("dynamodb", "DescribeTable", {"TableName": "t"})):
+        req = fuzz.seed_request(cloudlet.endpoint, service, operation, params)
+        assert fuzz.send_cut_short(cloudlet.endpoint, req, keep=len(req.body) // 2) == b""
+        assert fuzz.check(req, fuzz.send(cloudlet.endpoint, req))  # and the next request is answered
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

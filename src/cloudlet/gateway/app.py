@@ -17,7 +17,7 @@ from cloudlet.context import DEFAULT_REGION, RequestContext
 from cloudlet.gateway.admin import Admin, json_response
 from cloudlet.gateway.auth import Authenticator, read_signature
 from cloudlet.gateway.routing import Route, Router
-from cloudlet.http import PayloadTooLarge, Request, Response
+from cloudlet.http import ClientDisconnected, PayloadTooLarge, Request, Response
 from cloudlet.protocol import WireProtocol, get_protocol
 from cloudlet.protocol.errors import ServiceError, not_implemented
 from cloudlet.protocol.models import load_service
@@ -88,6 +88,9 @@ class Gateway:
             route = self.router.route(request, signature)
         except PayloadTooLarge as e:
             return json_response({"message": f"Request body larger than {e.limit} bytes"}, 413)
+        except ClientDisconnected:
+            log.info("client disconnected before sending its whole body")
+            return Response(400)  # written to no one: the connection is gone
         if route is None or route.service == "execute-api":
             return json_response({"message": "API Gateway invocations are not implemented in Cloudlet yet."}, 501)
         return await self.dispatch(request, route, signature)
@@ -120,6 +123,13 @@ class Gateway:
             response = self._error(
                 protocol, ctx, ServiceError("RequestEntityTooLarge", f"Request body larger than {error.limit} bytes", 413)
             )
+        except ClientDisconnected:  # a network event, not a failure: no trace in the log
+            log.info("%s.%s: client disconnected before sending its whole body", service.name,
+                     operation.name if operation else "?")
+            response = self._error(protocol, ctx, ServiceError(
+                "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+                400,
+            ))
         except Exception:
             log.exception("%s.%s failed", service.name, operation.name if operation else "?")
             response = self._error(protocol, ctx, internal_failure())

@@ -79,3 +79,28 @@ def test_body_cut_short_is_not_logged_as_a_failure(cloudlet, caplog) -> None:  #
         assert fuzz.send_cut_short(cloudlet.endpoint, req, keep=len(req.body) // 2) == b""
         assert fuzz.check(req, fuzz.send(cloudlet.endpoint, req))  # and the next request is answered
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_presigned_expiry_in_non_ascii_digits_is_not_a_500(cloudlet) -> None:  # noqa: ANN001
+    # "²".isdigit() is True but int("²") raises: read_signature, outside the gateway's error
+    # handling, let the ValueError reach uvicorn (a plain-text 500 for every protocol).
+    for query in ("AWSAccessKeyId=test&Expires=%C2%B2",
+                  "X-Amz-Credential=test%2F20260101%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Expires=%C2%B2"
+                  "&X-Amz-Date=20260101T000000Z&X-Amz-Signature=00&X-Amz-SignedHeaders=host"):
+        unsigned = {"Content-Type": "application/x-www-form-urlencoded"}  # the query is the signature
+        req, answer = send(cloudlet, "sts", "GetCallerIdentity", {}, target="/?" + query, headers=unsigned)
+        fuzz.check(req, answer)  # a success or a well-formed error, never the plain-text 500
+        req, answer = send(cloudlet, "lambda", "ListFunctions", {}, target="/2015-03-31/functions?" + query,
+                           headers={})
+        assert answer.status != 500
+
+
+def test_access_key_of_non_ascii_digits_is_not_an_account(cloudlet) -> None:  # noqa: ANN001
+    # "١٢٣٤٥٦٧٨٩٠١٢" passed isdigit() and became the caller's account id.
+    credential = "%D9%A1%D9%A2%D9%A3%D9%A4%D9%A5%D9%A6%D9%A7%D9%A8%D9%A9%D9%A0%D9%A1%D9%A2"
+    query = (f"X-Amz-Credential={credential}%2F20260101%2Fus-east-1%2Fsts%2Faws4_request"
+             "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Signature=00")
+    req, answer = send(cloudlet, "sts", "GetCallerIdentity", {}, target="/?" + query,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert fuzz.check(req, answer) == "OK 200", answer.body
+    assert b"<Account>000000000000</Account>" in answer.body

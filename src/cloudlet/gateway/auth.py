@@ -51,6 +51,11 @@ class Signature:
         return f"{self.date[:8]}/{self.region}/{self.service}/aws4_request"
 
 
+def _whole_number(text: str) -> int | None:
+    # ASCII digits only: str.isdigit() also accepts "²" and "١", which int() refuses or reads.
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def read_signature(request: Request) -> Signature | None:
     """The request's signature, wherever it travels; None for anonymous requests."""
     header = request.headers.get("authorization")
@@ -82,14 +87,14 @@ def read_signature(request: Request) -> Signature | None:
             4, True, credential[0], query.get("x-amz-signature", ""),
             date=query.get("x-amz-date", ""), region=credential[2], service=credential[3],
             signed_headers=tuple(query.get("x-amz-signedheaders", "host").split(";")),
-            expires=int(expires) if expires.isdigit() else None,
+            expires=_whole_number(expires),
             session_token=query.get("x-amz-security-token"),
         )
     if "AWSAccessKeyId=" in request.query_string:
         expires = request.query_value("Expires") or ""
         return Signature(
             2, True, request.query_value("AWSAccessKeyId") or "", request.query_value("Signature") or "",
-            expires=int(expires) if expires.isdigit() else None,
+            expires=_whole_number(expires),
             session_token=request.query_value("x-amz-security-token"),
         )
     return None
@@ -106,7 +111,7 @@ class Credential:
 
 
 def default_identity(access_key: str) -> Identity:
-    account = access_key if len(access_key) == 12 and access_key.isdigit() else DEFAULT_ACCOUNT
+    account = access_key if len(access_key) == 12 and access_key.isascii() and access_key.isdigit() else DEFAULT_ACCOUNT
     return Identity(account=account, access_key=access_key, arn=f"arn:aws:iam::{account}:root", user_id=account)
 
 

@@ -79,7 +79,7 @@ def error_document(
     ctx: RequestContext, error: ServiceError, codec: TreeCodec, type_prefix: str
 ) -> tuple[ResolvedError, dict[str, Any]]:
     """An error as the RPC protocols send it: ``__type``, the modelled fields and the message."""
-    resolved = ResolvedError(ctx.service, error)
+    resolved = ResolvedError(ctx.service, error, ctx.operation)
     document: dict[str, Any] = {"__type": type_prefix + resolved.code}
     if resolved.shape is not None:
         document.update(codec.encode(resolved.shape, resolved.fields(error)))

@@ -378,6 +378,65 @@ def garbage_header(rng: random.Random, req: Req) -> Req:
     return changed
 
 
+ODD_DIGITS = ["²", "١٢", "٣", "𝟗", "Ⅻ", "0x10", "-1", "1e3", "99999999999999999999999", "", " 1"]
+
+
+def garbage_auth(rng: random.Random, req: Req) -> Req:
+    """An Authorization header that is almost a signature: odd credential scopes, dates,
+    signed-header lists and versions (the signature itself is never checked unless strict)."""
+    signing = oracle.service_model(req.service).signing_name
+    region = rng.choice(["us-east-1", "", "☃", "../../etc", "x" * 300, "US-EAST-1", "%00"])
+    date = rng.choice(["20260101", "", "2026", "abcdefgh", "99999999", "٢٠٢٦٠١٠١"])
+    service = rng.choice([signing, signing, "", "☃", "nosuchservice"])
+    parts = rng.choice([f"test/{date}/{region}/{service}/aws4_request", f"test/{date}/{region}/{service}",
+                        "test", "/////", f"{_garbage(rng)}/{date}/{region}/{service}/aws4_request"])
+    header = rng.choice([
+        f"AWS4-HMAC-SHA256 Credential={parts}, SignedHeaders=host;x-amz-date, Signature={'ab' * 32}",
+        f"AWS4-HMAC-SHA256 Credential={parts}, SignedHeaders={_garbage(rng)}, Signature=00",
+        f"AWS4-HMAC-SHA256 Credential={parts},SignedHeaders=,Signature=",
+        f"AWS4-HMAC-SHA256 Credential={parts}", "AWS4-HMAC-SHA256", f"AWS {_garbage(rng)}:{_garbage(rng)}",
+        "AWS ", "AWS :", "Bearer x", f"AWS4-ECDSA-P256-SHA256 Credential={parts}",
+    ])
+    headers = req.with_header("Authorization", _header_safe(header))
+    if rng.random() < 0.5:
+        headers["X-Amz-Date"] = rng.choice(["", "2026", "20260101T000000", "☃", "99999999T999999Z"])
+    changed = _new(req, "authorization", headers={k: _header_safe(v) for k, v in headers.items()})
+    if req.protocol in ("rest-json", "rest-xml"):
+        return replace(changed, answers=(*req.expected, ("s3", "ListBuckets", "rest-xml")))
+    if req.protocol == "query":  # the service is the Version's; a service speaking json too may answer
+        return replace(changed, answers=_any_protocol_of(req))
+    return changed
+
+
+def garbage_presign(rng: random.Random, req: Req) -> Req:
+    """Presigned-URL parameters (SigV4 and SigV2) with odd values, beside the header signature
+    or instead of it."""
+    params = {
+        "X-Amz-Algorithm": rng.choice(["AWS4-HMAC-SHA256", "", "☃"]),
+        "X-Amz-Credential": rng.choice(["test/20260101/us-east-1/s3/aws4_request", "a/b/c/d/e", "a/b", "",
+                                        "test/20260101/☃/" + oracle.service_model(req.service).signing_name
+                                        + "/aws4_request"]),
+        "X-Amz-Date": rng.choice(["20260101T000000Z", "", "garbage", "99999999T999999Z"]),
+        "X-Amz-Expires": rng.choice(ODD_DIGITS + ["60", "604801"]),
+        "X-Amz-SignedHeaders": rng.choice(["host", "", ";;;", "☃"]),
+        "X-Amz-Signature": rng.choice(["00", "", "zz"]),
+        "AWSAccessKeyId": rng.choice(["test", "", "☃"]),
+        "Expires": rng.choice(ODD_DIGITS),
+        "Signature": rng.choice(["x", "", "%"]),
+    }
+    chosen = rng.sample(sorted(params), rng.randint(1, len(params)))
+    query = "&".join(f"{k}={quote(params[k], safe='%')}" for k in chosen)
+    target = f"{req.target}&{query}" if "?" in req.target else f"{req.target}?{query}"
+    headers = req.with_header("Authorization", None) if rng.random() < 0.5 else req.headers
+    changed = _new(req, "presign", target=target, headers=headers)
+    # A credential scope naming s3 (or none at all) makes the request S3's, as on localhost
+    # the signature is what names the service.
+    s3 = ("s3", "ListBuckets", "rest-xml")
+    if req.protocol == "query":
+        return replace(changed, answers=(*_any_protocol_of(req), s3))
+    return replace(changed, answers=(*req.expected, s3))
+
+
 def garbage_target(rng: random.Random, req: Req) -> Req:
     """X-Amz-Target: wrong operation, wrong prefix, empty, other services', garbage."""
     current = req.header("X-Amz-Target") or "Nope.Nope"
@@ -387,7 +446,7 @@ def garbage_target(rng: random.Random, req: Req) -> Req:
         "." + current, current + ".", current.lower(), current + "x", "DynamoDB_20120810.ListTables",
         "AmazonSQS.ListQueues", "Kinesis_20131202." + req.operation, _garbage(rng), prefix + ".☃",
     ]
-    target = rng.choice(choices)
+    target = _header_safe(rng.choice(choices))
     changed = _new(req, "x-amz-target", headers=req.with_header("X-Amz-Target", target))
     owner = TARGET_OWNERS.get(target.rpartition(".")[0])
     if owner is not None and owner != req.service:  # another service's target: that service answers
@@ -634,7 +693,7 @@ BODY_MUTATIONS: list[Mutation] = [
     truncate, flip_bytes, insert_bytes, delete_bytes, random_body, duplicate_body, deep_nesting,
     long_string, numeric_edges,
 ]
-COMMON_MUTATIONS: list[Mutation] = [content_type, garbage_query, garbage_header]
+COMMON_MUTATIONS: list[Mutation] = [content_type, garbage_query, garbage_header, garbage_auth, garbage_presign]
 BY_PROTOCOL: dict[str, list[Mutation]] = {
     "json": [garbage_target, garbage_method, model_nesting],
     "query": [query_garbage, query_garbage],

@@ -89,14 +89,15 @@ class Request:
     @classmethod
     def from_asgi(cls, scope: dict, receive: Receive) -> Request:
         headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            key = name.decode("latin-1").lower()
+        for name, value in scope["headers"]:  # ASGI header names are already lower-case
+            key = name.decode("latin-1")
             text = value.decode("latin-1")
             headers[key] = f"{headers[key]},{text}" if key in headers else text
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else scope["path"]
         length = headers.get("content-length")
-        stream = BodyStream(receive, int(length) if length and length.isdigit() else None)
+        declared = int(length) if length and length.isascii() and length.isdigit() else None
+        stream = BodyStream(receive, declared)
         client = scope.get("client") or ("", 0)
         return cls(
             scope["method"], path.split("?", 1)[0], scope.get("query_string", b"").decode("latin-1"),

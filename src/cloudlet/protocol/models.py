@@ -13,7 +13,7 @@ import importlib.util
 import json
 import os
 import re
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 # Cloudlet's service names (boto3's client names) -> botocore's data directory names (the same today).
@@ -80,6 +80,7 @@ _SNAKE_1 = re.compile(r"(.)([A-Z][a-z]+)")
 _SNAKE_2 = re.compile(r"([a-z0-9])([A-Z])")
 
 
+@cache
 def snake_case(name: str) -> str:
     """``GetCallerIdentity`` -> ``get_caller_identity`` (the provider method name)."""
     return _SNAKE_2.sub(r"\1_\2", _SNAKE_1.sub(r"\1_\2", name)).lower()

@@ -104,3 +104,16 @@ def test_access_key_of_non_ascii_digits_is_not_an_account(cloudlet) -> None:  # 
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert fuzz.check(req, answer) == "OK 200", answer.body
     assert b"<Account>000000000000</Account>" in answer.body
+
+
+def test_model_recursive_nesting_is_a_serialization_error(cloudlet) -> None:  # noqa: ANN001
+    # DynamoDB's AttributeValue nested 400 levels is ~800 levels of JSON (json.loads copes) but
+    # ~1200 frames of tree walk: a RecursionError, answered as a 500 InternalFailure.
+    for depth in (400, 600):
+        body = b'{"TableName": "t", "Item": {"k": ' + b'{"M": {"k": ' * depth + b'{"S": "x"}' + b"}}" * depth + b"}}"
+        req, answer = send(cloudlet, "dynamodb", "PutItem", {"TableName": "t", "Item": {}}, body=body)
+        assert fuzz.check(req, answer) == "SerializationException", depth
+        assert json.loads(answer.body)["message"].endswith("nested too deeply."), depth
+    body = b'{"TableName": "tbl", "Item": {"k": ' + b'{"L": [' * 50 + b'{"S": "x"}' + b"]}" * 50 + b"}}"
+    req, answer = send(cloudlet, "dynamodb", "PutItem", {"TableName": "t", "Item": {}}, body=body)
+    assert fuzz.check(req, answer) == "NotImplemented"  # 50 levels is an ordinary document

@@ -93,6 +93,10 @@ class TreeCodec:
             return decoder(value)
         except _Invalid as invalid:
             raise invalid.error(path)
+        except RecursionError:
+            # A recursive shape (DynamoDB's AttributeValue) nested a few hundred levels: JSON
+            # parsing allows it, the walk (three frames a level) runs out of stack.
+            raise SerializationError("The request body is nested too deeply.")
 
     def _decoder(self, shape: Shape) -> Decoder:
         entry = self._decoders.get(_key(shape))

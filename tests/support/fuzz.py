@@ -4,7 +4,7 @@ never a traceback, always a request id).
 
 Seeds are serialized by botocore (``oracle.botocore_request``) and signed by botocore's
 SigV4 signer, so the unmutated request is exactly what a client sends.  Mutations take a
-``random.Random`` (hypothesis hands the test one it controls) and return a new request.
+``random.Random`` (seeded per request by the test) and return a new request.
 Requests go out with ``http.client`` on a fresh connection each, with a socket timeout, so
 a hung server fails the test instead of hanging it; ``http.client`` refuses CR/LF in
 headers and control characters in the path, which keeps the garbage at the protocol level
@@ -437,6 +437,21 @@ def garbage_presign(rng: random.Random, req: Req) -> Req:
     return replace(changed, answers=(*req.expected, s3))
 
 
+def garbage_query_member(rng: random.Random, req: Req) -> Req:
+    """A garbage value for a query-string parameter the operation binds (max-keys, MaxItems,
+    embed...), replacing the one sent or added, sometimes twice over."""
+    op = oracle.service_model(req.service).operation_model(req.operation)
+    names = [m.serialization.get("name", n) for n, m in (op.input_shape.members.items() if op.input_shape else ())
+             if m.serialization.get("location") == "querystring" and m.type_name != "map"]
+    if not names:
+        return garbage_query(rng, req)
+    name = rng.choice(names)
+    value = rng.choice([*ODD_DIGITS, *GARBAGE_TEXT, "2026-01-01T00:00:00Z", "1e308", "true", "-0", "0.5"])
+    kept = [p for p in req.query.split("&") if p and p.partition("=")[0] != name]
+    pairs = [f"{name}={quote(value, safe='%')}"] * rng.choice([1, 1, 2])
+    return _new(req, f"query-member:{name}", target=req.path + "?" + "&".join(kept + pairs))
+
+
 def garbage_target(rng: random.Random, req: Req) -> Req:
     """X-Amz-Target: wrong operation, wrong prefix, empty, other services', garbage."""
     current = req.header("X-Amz-Target") or "Nope.Nope"
@@ -697,8 +712,8 @@ COMMON_MUTATIONS: list[Mutation] = [content_type, garbage_query, garbage_header,
 BY_PROTOCOL: dict[str, list[Mutation]] = {
     "json": [garbage_target, garbage_method, model_nesting],
     "query": [query_garbage, query_garbage],
-    "rest-json": [garbage_label, garbage_method],
-    "rest-xml": [garbage_label, garbage_method],
+    "rest-json": [garbage_label, garbage_method, garbage_query_member],
+    "rest-xml": [garbage_label, garbage_method, garbage_query_member],
     "smithy-rpc-v2-cbor": [garbage_label, garbage_method],
 }
 

@@ -113,24 +113,33 @@ def seed_request(endpoint: str, service: str, operation: str, params: dict, prot
     return Req(service, operation, protocol, prepared.method, target, headers, bytes(body))
 
 
+def connect(endpoint: str, timeout: float = TIMEOUT) -> http.client.HTTPConnection:
+    url = urlsplit(endpoint)
+    return http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+
+
 def send(endpoint: str, req: Req, timeout: float = TIMEOUT) -> Answer:
     """Send one request on a fresh connection; the Content-Length is always the body's own."""
-    url = urlsplit(endpoint)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
-    start = time.monotonic()
+    connection = connect(endpoint, timeout)
     try:
-        headers = {k: v for k, v in req.headers.items() if k.lower() != "content-length"}
-        connection.putrequest(req.method, req.target, skip_accept_encoding=True)
-        for key, value in headers.items():
-            connection.putheader(key, value.encode("utf-8") if not value.isascii() else value)
-        connection.putheader("Content-Length", str(len(req.body)))
-        connection.endheaders(req.body)
-        response = connection.getresponse()
-        body = response.read()
-        headers = {k.lower(): v for k, v in response.getheaders()}
-        return Answer(response.status, headers, body, time.monotonic() - start)
+        return send_on(connection, req)
     finally:
         connection.close()
+
+
+def send_on(connection: http.client.HTTPConnection, req: Req) -> Answer:
+    """Send one request on an open (keep-alive) connection and read the whole answer."""
+    start = time.monotonic()
+    headers = {k: v for k, v in req.headers.items() if k.lower() != "content-length"}
+    connection.putrequest(req.method, req.target, skip_accept_encoding=True)
+    for key, value in headers.items():
+        connection.putheader(key, value.encode("utf-8") if not value.isascii() else value)
+    connection.putheader("Content-Length", str(len(req.body)))
+    connection.endheaders(req.body)
+    response = connection.getresponse()
+    body = response.read()
+    headers = {k.lower(): v for k, v in response.getheaders()}
+    return Answer(response.status, headers, body, time.monotonic() - start)
 
 
 def send_cut_short(endpoint: str, req: Req, keep: int, timeout: float = TIMEOUT) -> bytes:

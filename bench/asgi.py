@@ -17,29 +17,44 @@ import time
 import urllib.request
 
 from bench.host import SERVERS
-from bench.load import make_clients, run_case
+from bench.load import make_clients, run_case, run_raw
 from bench.proc import ROOT, Server, free_port, host_command
-from bench.run import machine_info, median
+from bench.run import code_state, machine_info, median
 
 RESULTS = ROOT / "bench" / "results"
-CASES = (("dynamodb.describe_limits", 1), ("sts.get_caller_identity", 1), ("dynamodb.describe_limits", 8))
+# (operation, client, threads); "raw" replays boto3's bytes back to back on one socket (see bench.load.run_raw)
+CASES = (
+    ("dynamodb.describe_limits", "boto3", 1), ("sts.get_caller_identity", "boto3", 1),
+    ("dynamodb.describe_limits", "boto3", 8), ("dynamodb.describe_limits", "raw", 1),
+)
 
 
-PROTO0 = " [proto 0]"  # label suffix: bound as cloudlet.server._bind does today (no TCP_NODELAY under asyncio)
+def case_name(operation: str, client: str, threads: int) -> str:
+    return f"{operation} {client} x{threads}"
+
+
+PROTO0 = " [proto 0]"  # label suffix: a socket bound as cloudlet.server._bind did before e6f5a5c
 
 
 def measure(app: str, label: str, seconds: float) -> dict:
     port = free_port()
     server_name = label.removesuffix(PROTO0)
-    command = host_command(port, app, server_name, tcp_proto=not label.endswith(PROTO0))
+    command = host_command(port, app, server_name, proto0=label.endswith(PROTO0))
     with Server(f"{app}@{label}", command, port) as server:
         out = {"first_answer_s": server.first_answer_s}
         time.sleep(0.5)
         out["rss_after_start_mb"] = server.rss_mb()
-        for operation, threads in CASES:
-            clients = make_clients(operation, server.endpoint, threads)
-            case = run_case(operation, clients, threads, server.pid, seconds)
-            out[f"{operation} x{threads}"] = {"ops_per_s": case.ops_per_s, "cpu_ms": case.server_cpu_ms_per_call}
+        for operation, client, threads in CASES:
+            try:
+                if client == "raw":
+                    case = run_raw(operation, port, server.pid, seconds)
+                else:
+                    clients = make_clients(operation, server.endpoint, threads)
+                    case = run_case(operation, clients, threads, server.pid, seconds)
+            except Exception as e:  # one case failing is a result too; the others still count
+                out[case_name(operation, client, threads)] = {"error": f"{e!s:.200}"}
+                continue
+            out[case_name(operation, client, threads)] = {"ops_per_s": case.ops_per_s, "cpu_ms": case.server_cpu_ms_per_call}
         out["rss_after_mb"] = server.rss_mb()
     return out
 
@@ -81,13 +96,18 @@ def markdown(report: dict) -> str:
         f"# ASGI servers — {report['when']}",
         "",
         f"{m['cpus']} CPUs ({m['cpu_model']}), Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+        f"Cloudlet at {report['code']['start']['commit']}"
+        + ("" if report["code"]["start"] == report["code"]["end"] else
+           f" to {report['code']['end']['commit']} (the code changed during the run; each server runs the code of its start)")
+        + (f", {len(report['code']['end']['uncommitted'])} uncommitted source files" if report["code"]["end"]["uncommitted"] else "")
+        + ".",
         f"{report['rounds']} rounds, each server started fresh per round; {report['seconds']} s per case; medians. "
         "CPU = server process tree's utime+stime per call, from /proc. Start = Popen to first answered request.",
-        f"uvicorn candidates listen on a socket made with IPPROTO_TCP; rows marked{PROTO0} use a socket made as "
-        "cloudlet.server._bind makes it today (protocol 0), on which asyncio's loop never sets TCP_NODELAY.",
+        f"uvicorn candidates listen on a socket made with IPPROTO_TCP, as cloudlet.server._bind does; rows marked{PROTO0} "
+        "use a protocol-0 socket, as _bind did before e6f5a5c, on which asyncio's loop never sets TCP_NODELAY.",
         "",
     ]
-    names = [f"{op} x{t}" for op, t in CASES]
+    names = [case_name(*case) for case in CASES]
     for app in ("floor", "cloudlet"):
         lines += [
             f"## {app}",
@@ -104,7 +124,11 @@ def markdown(report: dict) -> str:
             _, loop, http = SERVERS[server_name.removesuffix(PROTO0)]
             cells = []
             for n in names:
-                cells += [f"{median(r[n]['ops_per_s'] for r in rounds):.0f}", f"{median(r[n]['cpu_ms'] for r in rounds):.3f}"]
+                ok = [r[n] for r in rounds if "error" not in r[n]]
+                if not ok:
+                    cells += ["failed", rounds[0][n]["error"]]
+                    continue
+                cells += [f"{median(c['ops_per_s'] for c in ok):.0f}", f"{median(c['cpu_ms'] for c in ok):.3f}"]
             lines.append(
                 f"| {server_name} | {loop} | {http} | " + " | ".join(cells)
                 + f" | {median(r['first_answer_s'] for r in rounds):.3f}"
@@ -124,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=list(SERVERS))
     parser.add_argument("--proto0", nargs="*", default=["uvicorn-asyncio-h11"], choices=list(SERVERS),
-                        help="also run these uvicorn servers on a socket bound as cloudlet.server._bind does today")
+                        help="also run these uvicorn servers on a protocol-0 socket (as _bind did before e6f5a5c)")
     parser.add_argument("--apps", nargs="+", default=["floor", "cloudlet"], choices=["floor", "cloudlet"])
     args = parser.parse_args(argv)
     labels = args.servers + [name + PROTO0 for name in args.proto0]
@@ -135,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             versions[name] = version(name)
         except PackageNotFoundError:
             versions[name] = "not installed"
+    code = code_state()
     results: dict[str, dict] = {label: {} for label in labels}
     for i in range(args.rounds):
         order = labels if i % 2 == 0 else labels[::-1]
@@ -152,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "when": datetime.now().astimezone().isoformat(timespec="seconds"), "machine": machine_info(),
-        "versions": versions, "seconds": args.seconds, "rounds": args.rounds, "results": results,
+        "code": {"start": code, "end": code_state()}, "versions": versions, "seconds": args.seconds, "rounds": args.rounds, "results": results,
         "granian_in_a_thread": granian_in_a_thread(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

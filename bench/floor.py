@@ -7,8 +7,10 @@ what Cloudlet itself costs. The bodies are byte-for-byte what Cloudlet sends
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Callable
+from email.utils import formatdate
 
 REQUEST_ID = "5c3a8e2b-7f1d-4c6a-9b0e-2d4f6a8c0e1f"
 
@@ -56,6 +58,17 @@ def _pick(scope: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     return STS if scope["method"] == "POST" else HEALTH
 
 
+_date = [0, b""]
+
+
+def date_header() -> tuple[bytes, bytes]:
+    # Formatted once a second, as Cloudlet's gateway does (uvicorn's own Date header is off for both).
+    now = int(time.time())
+    if _date[0] != now:
+        _date[0], _date[1] = now, formatdate(now, usegmt=True).encode()
+    return (b"date", _date[1])
+
+
 async def app(scope: dict, receive: Callable, send: Callable) -> None:
     if scope["type"] == "lifespan":
         while True:
@@ -70,5 +83,5 @@ async def app(scope: dict, receive: Callable, send: Callable) -> None:
     while more:  # drain the request body so the connection stays reusable
         message = await receive()
         more = message.get("more_body", False)
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": [date_header(), *headers]})
     await send({"type": "http.response.body", "body": body})

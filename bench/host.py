@@ -23,7 +23,7 @@ UVICORN_OPTIONS = {
     "log_level": "warning",
     "access_log": False,
     "server_header": False,
-    "date_header": True,
+    "date_header": False,  # Cloudlet's gateway writes Date itself; so does the floor
     "timeout_graceful_shutdown": 5,
     "timeout_keep_alive": 60,
 }
@@ -77,13 +77,13 @@ def announce_after_lifespan(app: Callable) -> Callable:
     return wrapped
 
 
-def bind(host: str, port: int, tcp_proto: bool = False) -> socket.socket:
-    """As cloudlet.server._bind does, unless ``tcp_proto``.
+def bind(host: str, port: int, proto0: bool = False) -> socket.socket:
+    """As cloudlet.server._bind does (IPPROTO_TCP), or with protocol 0 as it did before e6f5a5c.
 
-    A socket made with protocol 0 (not IPPROTO_TCP) hands asyncio (not uvloop) accepted sockets it will
-    not set TCP_NODELAY on, so each response waits on a delayed ACK: ~40 ms a call.
+    On a protocol-0 socket asyncio's loop (not uvloop) never sets TCP_NODELAY on accepted
+    connections, so each response waits on the client's delayed ACK: ~40 ms a call.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP if tcp_proto else 0)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0 if proto0 else socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -91,17 +91,41 @@ def bind(host: str, port: int, tcp_proto: bool = False) -> socket.socket:
     return sock
 
 
-def run_uvicorn(app: Callable, host: str, port: int, loop: str, http: str, tcp_proto: bool) -> None:
+def uvicorn_server_class() -> type:
+    """uvicorn.Server with the methods cloudlet.server._Server overrides, doing the same thing."""
     import uvicorn
 
     class Server(uvicorn.Server):
+        async def main_loop(self) -> None:
+            # as Cloudlet: sleep until told to exit, instead of uvicorn's tick ten times a second
+            self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+            while not self.should_exit:
+                await self._wake.wait()
+                self._wake.clear()
+
+        def request_exit(self) -> None:
+            self.should_exit = True
+            if hasattr(self, "_wake"):  # from a signal handler: wake the loop through its self-pipe
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+        def handle_exit(self, sig: int, frame: object) -> None:
+            super().handle_exit(sig, frame)
+            self.request_exit()
+            self._captured_signals.clear()
+
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
                 ready()
 
+    return Server
+
+
+def run_uvicorn(app: Callable, host: str, port: int, loop: str, http: str, proto0: bool) -> None:
+    import uvicorn
+
     config = uvicorn.Config(app, loop=loop, http=http, **UVICORN_OPTIONS)
-    Server(config).run(sockets=[bind(host, port, tcp_proto)])
+    uvicorn_server_class()(config).run(sockets=[bind(host, port, proto0)])
 
 
 def event_loop_runner(loop: str) -> Callable:
@@ -119,6 +143,8 @@ def run_hypercorn(app: Callable, host: str, port: int, loop: str) -> None:
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.keep_alive_timeout = 60
+    config.keep_alive_max_requests = 2**31  # default 1000: it would close the benchmark's connections
+    config.include_server_header = config.include_date_header = False  # the app writes Date, as Cloudlet's does
     config.loglevel = "WARNING"
     config.accesslog = None
 
@@ -162,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", choices=sorted(SERVERS), default="uvicorn")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--tcp-proto", action="store_true", help="bind with IPPROTO_TCP (uvicorn only)")
+    parser.add_argument("--proto0", action="store_true", help="uvicorn only: bind a protocol-0 socket (the old bug)")
     args = parser.parse_args(argv)
     runner, loop, http = SERVERS[args.server]
     if runner == "granian":
@@ -171,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     app = load_app(args.app, args.port)
     try:
         if runner == "uvicorn":
-            run_uvicorn(app, args.host, args.port, loop, http, args.tcp_proto)
+            run_uvicorn(app, args.host, args.port, loop, http, args.proto0)
         elif runner == "hypercorn":
             run_hypercorn(app, args.host, args.port, loop)
         else:

@@ -72,9 +72,9 @@ def cloudlet_command(port: int) -> list[str]:
     return [str(BIN / "cloudlet"), "start", "--ephemeral", "--port", str(port)]
 
 
-def host_command(port: int, app: str = "floor", server: str = "uvicorn", tcp_proto: bool = False) -> list[str]:
+def host_command(port: int, app: str = "floor", server: str = "uvicorn", proto0: bool = False) -> list[str]:
     command = [sys.executable, "-m", "bench.host", "--app", app, "--server", server, "--port", str(port)]
-    return [*command, "--tcp-proto"] if tcp_proto else command
+    return [*command, "--proto0"] if proto0 else command
 
 
 class Server:

@@ -22,7 +22,7 @@ from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from bench.host import SERVERS, UVICORN_OPTIONS
+from bench.host import SERVERS, UVICORN_OPTIONS, bind, uvicorn_server_class
 from bench.load import OPERATIONS, make_clients, run_case, run_raw
 from bench.proc import ROOT, Server, cloudlet_command, free_port, host_command
 
@@ -59,14 +59,24 @@ def code_state() -> dict:
 
 def stack_check() -> dict:
     """The floor must run on exactly Cloudlet's server stack: compare with cloudlet.server._make_server."""
+    import uvicorn
+
     from cloudlet.config import Config
     from cloudlet.server import _make_server
 
     server, sock, _ = _make_server(Config(port=0, ephemeral=True), None)
+    cloudlet_proto = sock.proto
     sock.close()
     _, loop, http = SERVERS["uvicorn"]
     floor = {"loop": loop, "http": http, **UVICORN_OPTIONS}
     cloudlet = {key: getattr(server.config, key) for key in floor}
+    with bind("127.0.0.1", 0) as floor_sock:
+        floor["socket_proto"], cloudlet["socket_proto"] = floor_sock.proto, cloudlet_proto
+
+    def overrides(cls: type) -> list[str]:  # which uvicorn.Server methods each subclass replaces
+        return sorted(name for name in vars(cls) if hasattr(uvicorn.Server, name) and not name.startswith("__"))
+
+    floor["overrides"], cloudlet["overrides"] = overrides(uvicorn_server_class()), overrides(type(server))
     return {"cloudlet": cloudlet, "floor": floor, "same": cloudlet == floor}
 
 
@@ -211,7 +221,10 @@ def markdown(report: dict) -> str:
         "from /proc, per call.",
         f"Cloudlet at {report['code']['commit']}"
         + (f" plus {len(report['code']['uncommitted'])} uncommitted source files in the work tree"
-           if report["code"]["uncommitted"] else "") + ".",
+           if report["code"]["uncommitted"] else "")
+        + ("." if report["code_end"] == report["code"] else
+           f"; **the code changed during the run** (at the end: {report['code_end']['commit']}, "
+           f"{len(report['code_end']['uncommitted'])} uncommitted source files)."),
         f"Floor on Cloudlet's exact uvicorn stack: {'yes' if report['stack']['same'] else 'NO: ' + str(report['stack'])}.",
         "",
         "## Calls",
@@ -292,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     print("boto3 cases ...", flush=True)
     report["cases"], report["rss_mb"], report["responses"] = benchmark(args.seconds, args.rounds, args.threads)
     report["load_average_end"] = os.getloadavg()
+    report["code_end"] = code_state()  # others commit while this runs: say so when the code moved
     report["targets"] = targets(report["startup"], report["rss_mb"], report["cases"])
 
     args.out.mkdir(parents=True, exist_ok=True)

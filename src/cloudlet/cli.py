@@ -6,8 +6,6 @@ import argparse
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _call(endpoint: str, method: str, path: str) -> dict:
+    import urllib.request  # only the client commands need it: `start` stays quick to import
+
     request = urllib.request.Request(endpoint.rstrip("/") + path, method=method, data=b"" if method == "POST" else None)
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cloudlet: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
             return 1
         return 0
+    import urllib.error
+
     try:
         if args.command == "status":
             health = _call(args.endpoint, "GET", "/_cloudlet/health")

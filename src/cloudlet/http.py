@@ -51,6 +51,19 @@ class BodyStream:
             yield chunk
 
     async def read(self, limit: int | None = None) -> bytes:
+        if not self._pending and not self._done:
+            # the common case: the whole body in the first message
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self._done = True
+                raise ClientDisconnected("client disconnected")
+            body = message.get("body", b"")
+            if limit is not None and len(body) > limit:
+                raise PayloadTooLarge(limit)
+            if not message.get("more_body", False):
+                self._done = True
+                return body
+            self._pending = body
         parts = []
         size = 0
         async for chunk in self:

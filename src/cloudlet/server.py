@@ -91,6 +91,7 @@ def _make_server(config: Config, on_ready: Callable[[], None] | None) -> tuple[_
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # Cloudlet is the edge: no per-request proxy-header middleware
         date_header=False,  # the gateway writes Date itself: uvicorn's needs a timer ticking when idle
         timeout_graceful_shutdown=5,
         timeout_keep_alive=60,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from cloudlet.http import Request, Response
@@ -14,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def cloudlet_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # costs start-up time; rarely needed
+
     try:
         return version("cloudlet")
     except PackageNotFoundError:

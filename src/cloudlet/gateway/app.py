@@ -7,7 +7,6 @@ service's internal error without a traceback reaching the client.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -148,10 +147,11 @@ class Gateway:
     async def call(self, ctx: RequestContext, params: dict) -> dict | None:
         assert ctx.operation is not None
         provider = await self.runtime.provider(ctx.service.name)
-        handler = provider.handler(ctx.operation.name) if provider is not None else None
-        if handler is None:
+        found = provider.handler(ctx.operation.name) if provider is not None else None
+        if found is None:
             raise not_implemented(ctx.service.name, ctx.operation.name)
-        if inspect.iscoroutinefunction(handler):
+        handler, is_async = found
+        if is_async:
             return await handler(ctx, params)
         with self.runtime.db.transaction():
             return handler(ctx, params)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from calendar import timegm
 from dataclasses import dataclass
 from time import strptime
@@ -26,10 +25,6 @@ from cloudlet.protocol.errors import ServiceError
 if TYPE_CHECKING:
     from cloudlet.runtime import Runtime
 
-_HEADER_V4 = re.compile(
-    r"AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),?\s*"
-    r"SignedHeaders=(?P<signed>[^,\s]+),?\s*Signature=(?P<signature>[0-9a-fA-F]+)"
-)
 MAX_PRESIGNED_EXPIRY = 604800  # seven days
 
 
@@ -61,16 +56,18 @@ def read_signature(request: Request) -> Signature | None:
     header = request.headers.get("authorization")
     if header:
         if header.startswith("AWS4-HMAC-SHA256"):
-            match = _HEADER_V4.search(header)
-            if not match:
-                return None
-            parts = match["credential"].split("/")
-            if len(parts) < 5:
+            fields = {}
+            for part in header[16:].split(","):
+                name, _, value = part.strip().partition("=")
+                fields[name] = value
+            parts = fields.get("Credential", "").split("/")
+            signature = fields.get("Signature", "")
+            if len(parts) < 5 or not signature or "SignedHeaders" not in fields:
                 return None
             return Signature(
-                4, False, parts[0], match["signature"],
+                4, False, parts[0], signature,
                 date=request.headers.get("x-amz-date") or request.headers.get("date", ""),
-                region=parts[2], service=parts[3], signed_headers=tuple(match["signed"].split(";")),
+                region=parts[2], service=parts[3], signed_headers=tuple(fields["SignedHeaders"].split(";")),
                 session_token=request.headers.get("x-amz-security-token"),
             )
         if header.startswith("AWS "):

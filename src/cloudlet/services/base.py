@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,9 +30,15 @@ class Provider:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self._handlers: dict[str, tuple[Handler, bool] | None] = {}
 
-    def handler(self, operation: str) -> Handler | None:
-        return getattr(self, snake_case(operation), None)
+    def handler(self, operation: str) -> tuple[Handler, bool] | None:
+        """The method for an operation and whether it is async; None if not built yet."""
+        found = self._handlers.get(operation)
+        if found is None and operation not in self._handlers:
+            method = getattr(self, snake_case(operation), None)
+            found = self._handlers[operation] = (method, inspect.iscoroutinefunction(method)) if method else None
+        return found
 
     @classmethod
     def implements(cls, operation: str) -> bool:

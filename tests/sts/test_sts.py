@@ -119,6 +119,23 @@ def test_assume_role_with_web_identity_rejects_bad_and_expired_tokens(cloudlet) 
     assert error_of(excinfo)[0] == "ExpiredTokenException"
 
 
+def test_get_federation_token(cloudlet) -> None:  # noqa: ANN001
+    sts = cloudlet.client("sts", aws_access_key_id="555566667777", aws_secret_access_key="x")
+    now = cloudlet.now()
+    result = sts.get_federation_token(Name="alice", DurationSeconds=7200, Policy='{"Version":"2012-10-17"}')
+    assert result["FederatedUser"] == {
+        "FederatedUserId": "555566667777:alice", "Arn": "arn:aws:sts::555566667777:federated-user/alice"
+    }
+    assert 0 < result["PackedPolicySize"] <= 100
+    # root credentials get an hour at most
+    assert abs(result["Credentials"]["Expiration"].timestamp() - (now + 3600)) < 5
+    session = session_client(cloudlet, result["Credentials"])
+    assert session.get_caller_identity()["Arn"] == "arn:aws:sts::555566667777:federated-user/alice"
+    with pytest.raises(ClientError) as excinfo:
+        session.get_federation_token(Name="bob")
+    assert error_of(excinfo)[0] == "AccessDenied"
+
+
 def test_get_access_key_info(cloudlet) -> None:  # noqa: ANN001
     sts = cloudlet.client("sts")
     issued = sts.assume_role(RoleArn=ROLE, RoleSessionName="key-info")["Credentials"]["AccessKeyId"]

@@ -45,6 +45,12 @@ def _jwt_claims(token: str) -> dict:
     return claims
 
 
+def _packed_size(params: dict) -> int:
+    """The session policies' share of the packed size limit, in percent (an estimate)."""
+    size = len(params.get("Policy", "")) + 40 * len(params.get("PolicyArns", []))
+    return min(100, 6 + size // 20)
+
+
 def _invalid_token() -> ServiceError:
     return ServiceError(
         "InvalidIdentityToken",
@@ -87,7 +93,7 @@ class StsProvider(Provider):
         )
         out = {"Credentials": credentials, "AssumedRoleUser": user}
         if params.get("Policy") or params.get("PolicyArns"):
-            out["PackedPolicySize"] = min(100, 6 + len(params.get("Policy", "")) // 20)
+            out["PackedPolicySize"] = _packed_size(params)
         if "SourceIdentity" in params:
             out["SourceIdentity"] = params["SourceIdentity"]
         return out
@@ -123,6 +129,21 @@ class StsProvider(Provider):
             raise ServiceError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403)
         credentials, _ = self._credentials(ctx.identity, params.get("DurationSeconds", 43200))
         return {"Credentials": credentials}
+
+    def get_federation_token(self, ctx: RequestContext, params: dict) -> dict:
+        if ctx.identity.session_token:
+            raise ServiceError("AccessDenied", "Cannot call GetFederationToken with session credentials", 403)
+        seconds = params.get("DurationSeconds", 43200)
+        if ctx.identity.arn.endswith(":root"):
+            seconds = min(seconds, 3600)  # root's federation sessions last an hour at most
+        name, account = params["Name"], ctx.account
+        user = {"FederatedUserId": f"{account}:{name}", "Arn": f"arn:aws:sts::{account}:federated-user/{name}"}
+        identity = Identity(account=account, arn=user["Arn"], user_id=user["FederatedUserId"])
+        credentials, _ = self._credentials(identity, seconds)
+        out = {"Credentials": credentials, "FederatedUser": user}
+        if params.get("Policy") or params.get("PolicyArns"):
+            out["PackedPolicySize"] = _packed_size(params)
+        return out
 
     def get_access_key_info(self, ctx: RequestContext, params: dict) -> dict:
         key = params["AccessKeyId"]

@@ -19,8 +19,7 @@ from cloudlet.gateway.routing import Route, Router
 from cloudlet.http import ClientDisconnected, PayloadTooLarge, Request, Response
 from cloudlet.protocol import WireProtocol, get_protocol
 from cloudlet.protocol.errors import ServiceError, not_implemented
-from cloudlet.protocol.models import load_service
-from cloudlet.protocol.validate import validate
+from cloudlet.protocol.models import OperationModel, load_service
 from cloudlet.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -43,6 +42,19 @@ def unknown_operation(protocol: str, request: Request) -> ServiceError:
     if protocol == "rest-json":
         return ServiceError("UnknownOperationException", "", 404)
     return ServiceError("UnknownOperationException", "", 400)
+
+
+_validator: Callable[[OperationModel, dict], None] | None = None
+
+
+def validate(operation: OperationModel, params: dict) -> None:
+    """Model validation; its module (and its tables) is imported on the first request, not at start-up."""
+    global _validator
+    if _validator is None:
+        from cloudlet.protocol.validate import validate as model_validation
+
+        _validator = model_validation
+    _validator(operation, params)
 
 
 def internal_failure() -> ServiceError:

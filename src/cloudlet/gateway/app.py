@@ -158,7 +158,7 @@ class Gateway:
 
     async def call(self, ctx: RequestContext, params: dict) -> dict | None:
         assert ctx.operation is not None
-        provider = await self.runtime.provider(ctx.service.name)
+        provider = self.runtime.providers.get(ctx.service.name) or await self.runtime.provider(ctx.service.name)
         found = provider.handler(ctx.operation.name) if provider is not None else None
         if found is None:
             raise not_implemented(ctx.service.name, ctx.operation.name)

@@ -15,7 +15,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 Key = str | bytes
@@ -48,26 +47,13 @@ class Database:
         self._depth = 0
         self._began = False
         self._lock = threading.RLock()  # the loop thread owns the connection; admin calls may not
+        self._transaction = Transaction(self)
 
     # --- transactions ---------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> Transaction:
         """All writes inside commit together or not at all.  Re-entrant."""
-        with self._lock:
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if self._depth == 0 and self._began:
-                    self._began = False
-                    self.conn.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if self._depth == 0 and self._began:
-                self._began = False
-                self.conn.execute("COMMIT")
+        return self._transaction
 
     def _write(self, sql: str, args: tuple) -> sqlite3.Cursor:
         with self._lock:
@@ -154,6 +140,30 @@ class Database:
             if self.path is not None:
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.conn.close()
+
+
+class Transaction:
+    """The context manager behind ``Database.transaction`` (a class: it runs on every call)."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        db = self.db
+        db._lock.acquire()
+        db._depth += 1
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: object) -> None:
+        db = self.db
+        try:
+            db._depth -= 1
+            if db._depth == 0 and db._began:
+                db._began = False
+                db.conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+        finally:
+            db._lock.release()
 
 
 def _prefix_end(prefix: str) -> str:

@@ -23,6 +23,7 @@ UVICORN_OPTIONS = {
     "log_level": "warning",
     "access_log": False,
     "server_header": False,
+    "proxy_headers": False,
     "date_header": False,  # Cloudlet's gateway writes Date itself; so does the floor
     "timeout_graceful_shutdown": 5,
     "timeout_keep_alive": 60,

@@ -92,3 +92,27 @@ def test_oversized_body_is_413_not_a_hang(cloudlet) -> None:  # noqa: ANN001
                            x_amz_target="DynamoDB_20120810.DescribeLimits")
     assert status == 413 and b"RequestEntityTooLarge" in reply
     assert cloudlet.client("dynamodb").describe_limits()["TableMaxReadCapacityUnits"] == 40000
+
+
+STS_SCOPE = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00"
+
+
+def test_oversized_form_body_is_a_query_error(cloudlet) -> None:  # noqa: ANN001
+    body = b"Action=GetCallerIdentity&Version=2011-06-15&Pad=" + b"x" * (cloudlet.server.config.max_body + 1)
+    status, headers, reply = raw(cloudlet, "POST", "/", body, content_type="application/x-www-form-urlencoded",
+                                 authorization=STS_SCOPE)
+    root = ET.fromstring(reply)
+    assert status == 413 and root.find(".//{*}Code").text == "RequestEntityTooLarge"
+    assert root.find(".//{*}RequestId").text
+
+
+def test_a_query_request_without_action(cloudlet) -> None:  # noqa: ANN001
+    status, _, reply = raw(cloudlet, "POST", "/", b"Version=2011-06-15", content_type="application/x-www-form-urlencoded",
+                           authorization=STS_SCOPE)
+    assert status == 400 and ET.fromstring(reply).find(".//{*}Code").text == "MissingAction"
+
+
+def test_api_invocations_are_501_with_a_request_id(cloudlet) -> None:  # noqa: ANN001
+    status, headers, reply = raw(cloudlet, "GET", "/restapis/abc123/prod/_user_request_/items")
+    assert status == 501 and json.loads(reply)["message"]
+    assert {k.lower(): v for k, v in headers.items()}["x-amzn-requestid"]

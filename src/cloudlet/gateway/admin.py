@@ -21,9 +21,9 @@ def cloudlet_version() -> str:
         return "0+unknown"
 
 
-def json_response(document: Any, status: int = 200) -> Response:
+def json_response(document: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
     body = json.dumps(document, indent=None, separators=(",", ":")).encode()
-    return Response(status, [("Content-Type", "application/json")], body)
+    return Response(status, [("Content-Type", "application/json"), *(headers or [])], body)
 
 
 class Admin:

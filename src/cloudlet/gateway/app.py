@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from email.utils import formatdate
 
-from cloudlet.context import DEFAULT_REGION, RequestContext
+from cloudlet.context import DEFAULT_REGION, RequestContext, new_request_id
 from cloudlet.gateway.admin import Admin, json_response
-from cloudlet.gateway.auth import Authenticator, read_signature
+from cloudlet.gateway.auth import Authenticator, Signature, read_signature
 from cloudlet.gateway.routing import Route, Router
 from cloudlet.http import ClientDisconnected, PayloadTooLarge, Request, Response
 from cloudlet.protocol import WireProtocol, get_protocol
@@ -29,6 +29,8 @@ Observer = Callable[[RequestContext, Response], None]
 
 def unknown_operation(protocol: str, request: Request) -> ServiceError:
     if protocol == "query":
+        if not request.form.get("Action"):
+            return ServiceError("MissingAction", "The request is missing an action or a required parameter.", 400)
         return ServiceError(
             "InvalidAction",
             "The action or operation requested is invalid. Verify that the action is typed correctly.",
@@ -91,22 +93,28 @@ class Gateway:
     async def handle(self, request: Request) -> Response:
         if request.raw_path.startswith(("/_cloudlet/", "/_localstack/")):
             return await self.admin.handle(request)
+        too_large = None
         try:
             if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
                 # query protocol: the Action that routing needs is in the body
                 request.body = await request.stream.read(self.runtime.config.max_body)
-            signature = read_signature(request)
-            route = self.router.route(request, signature)
         except PayloadTooLarge as e:
-            return json_response({"message": f"Request body larger than {e.limit} bytes"}, 413)
+            too_large = e  # answered below in the protocol of the service the headers name
         except ClientDisconnected:
             log.info("client disconnected before sending its whole body")
             return Response(400)  # written to no one: the connection is gone
-        if route is None or route.service == "execute-api":
-            return json_response({"message": "API Gateway invocations are not implemented in Cloudlet yet."}, 501)
-        return await self.dispatch(request, route, signature)
+        signature = read_signature(request)
+        route = self.router.route(request, signature)
+        if route.service == "execute-api":
+            return json_response(
+                {"message": "API Gateway invocations are not implemented in Cloudlet yet."}, 501,
+                [("x-amzn-RequestId", new_request_id()), ("x-amzn-ErrorType", "NotImplemented")],
+            )
+        return await self.dispatch(request, route, signature, too_large)
 
-    async def dispatch(self, request: Request, route: Route, signature) -> Response:  # noqa: ANN001
+    async def dispatch(
+        self, request: Request, route: Route, signature: Signature | None, too_large: PayloadTooLarge | None = None
+    ) -> Response:
         service = load_service(route.service)
         protocol = get_protocol(route.protocol)
         operation = service.operation(route.operation) if route.operation else None
@@ -119,6 +127,8 @@ class Gateway:
                 ctx.region = signature.region
             else:
                 ctx.region = DEFAULT_REGION
+            if too_large is not None:
+                raise too_large
             if operation is None:
                 raise unknown_operation(route.protocol, request)
             if operation.streaming_input is None and request.stream is not None and not request.stream.exhausted:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cached_property
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, unquote_to_bytes
 
 Receive = Callable[[], Awaitable[dict]]
 
@@ -78,6 +79,36 @@ class BodyStream:
         return self._done and not self._pending
 
 
+class MalformedForm(ValueError):
+    """A form that cannot be read: a broken percent-escape or bytes that are not UTF-8."""
+
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def parse_form(data: bytes, where: str) -> dict[str, list[str]]:
+    """``a=1&b=x%20y&a=2`` -> ``{"a": ["1", "2"], "b": ["x y"]}``, decoding each part once."""
+    if b"%" in data and _BAD_ESCAPE.search(data):
+        raise MalformedForm(f"The {where} contains a malformed percent-encoding.")
+    form: dict[str, list[str]] = {}
+    for pair in data.split(b"&"):
+        if pair:
+            key, _, value = pair.partition(b"=")
+            form.setdefault(_form_text(key, where), []).append(_form_text(value, where))
+    return form
+
+
+def _form_text(raw: bytes, where: str) -> str:
+    if b"+" in raw:
+        raw = raw.replace(b"+", b" ")
+    if b"%" in raw:
+        raw = unquote_to_bytes(raw)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedForm(f"The {where} is not valid UTF-8.")
+
+
 class Request:
     """An HTTP request as the gateway sees it.  Header names are lower-case."""
 
@@ -139,12 +170,17 @@ class Request:
 
     @cached_property
     def form(self) -> dict[str, list[str]]:
-        """The url-encoded form body (query protocol), merged after the query string."""
-        merged = dict(self.query)
+        """The query string and a url-encoded body (query protocol), the body's keys winning.
+
+        Strict, unlike ``query``: a bad escape or bad UTF-8 raises ``MalformedForm``.
+        """
+        try:
+            raw = self.query_string.encode("latin-1")  # the bytes the client sent
+        except UnicodeEncodeError:  # text built in-process
+            raw = self.query_string.encode("utf-8")
+        merged = parse_form(raw, "query string")
         if self.body and self.content_type == "application/x-www-form-urlencoded":
-            text = self.body.decode("utf-8", errors="replace")
-            for key, values in parse_qs(text, keep_blank_values=True).items():
-                merged[key] = values
+            merged.update(parse_form(self.body, "request body"))
         return merged
 
 

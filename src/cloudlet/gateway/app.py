@@ -16,7 +16,7 @@ from cloudlet.context import DEFAULT_REGION, RequestContext, new_request_id
 from cloudlet.gateway.admin import Admin, json_response
 from cloudlet.gateway.auth import Authenticator, Signature, read_signature
 from cloudlet.gateway.routing import Route, Router
-from cloudlet.http import ClientDisconnected, PayloadTooLarge, Request, Response
+from cloudlet.http import ClientDisconnected, MalformedForm, PayloadTooLarge, Request, Response
 from cloudlet.protocol import WireProtocol, get_protocol
 from cloudlet.protocol.errors import ServiceError, not_implemented
 from cloudlet.protocol.models import OperationModel, load_service
@@ -29,7 +29,11 @@ Observer = Callable[[RequestContext, Response], None]
 
 def unknown_operation(protocol: str, request: Request) -> ServiceError:
     if protocol == "query":
-        if not request.form.get("Action"):
+        try:
+            action = request.form.get("Action")
+        except MalformedForm as e:
+            return ServiceError("MalformedQueryString", str(e), 404)
+        if not action:
             return ServiceError("MissingAction", "The request is missing an action or a required parameter.", 400)
         return ServiceError(
             "InvalidAction",

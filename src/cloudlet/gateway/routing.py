@@ -16,7 +16,7 @@ from functools import cache
 from urllib.parse import unquote
 
 from cloudlet.gateway.auth import Signature
-from cloudlet.http import Request
+from cloudlet.http import MalformedForm, Request
 from cloudlet.protocol.index import service_index
 from cloudlet.protocol.models import OperationModel, load_service
 
@@ -307,7 +307,10 @@ class Router:
     def _action(request: Request) -> str | None:
         if "Action=" not in request.query_string and request.content_type != "application/x-www-form-urlencoded":
             return None
-        values = request.form.get("Action")
+        try:
+            values = request.form.get("Action")
+        except MalformedForm:
+            return None  # the query protocol reports the form itself
         return values[0] if values else None
 
     @staticmethod

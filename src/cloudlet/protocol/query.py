@@ -22,11 +22,9 @@ cloudwatch) are spoken here too with their current models.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_to_bytes
 
-from cloudlet.http import Request, Response
+from cloudlet.http import MalformedForm, Request, Response
 from cloudlet.protocol import timestamps
 from cloudlet.protocol import xml as xmlcodec
 from cloudlet.protocol.errors import ResolvedError, ServiceError
@@ -39,8 +37,6 @@ if TYPE_CHECKING:
 # Query-compatible services whose current model no longer names their XML namespace.
 _NAMESPACES = {"sqs": "http://queue.amazonaws.com/doc/2012-11-05/"}
 
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_BAD_ESCAPE_BYTES = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _NOT_PARAMETERS = ("Action", "Version")
 
 # A node of the parameter tree: child nodes by name segment; the value itself under None.
@@ -73,37 +69,6 @@ def namespace(service: ServiceModel) -> str:
 
 
 # --- reading the form ---------------------------------------------------------------------
-
-
-def _check_text(text: str, where: str) -> None:
-    if "%" in text:
-        if _BAD_ESCAPE.search(text):
-            raise MalformedQueryString(f"The {where} contains a malformed percent-encoding.")
-        try:
-            unquote_to_bytes(text).decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedQueryString(f"The {where} is not valid UTF-8 once decoded.")
-    elif not text.isascii():
-        try:
-            text.encode("latin-1").decode("utf-8")
-        except UnicodeEncodeError:
-            pass  # already decoded text (built in-process), nothing to check
-        except UnicodeDecodeError:
-            raise MalformedQueryString(f"The {where} is not valid UTF-8.")
-
-
-def _check_encoding(request: Request) -> None:
-    """Refuse what ``request.form`` would quietly accept: bad escapes and bad UTF-8."""
-    if request.query_string:
-        _check_text(request.query_string, "query string")
-    body = request.body
-    if body and request.content_type == "application/x-www-form-urlencoded":
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedQueryString("The request body is not valid UTF-8.")
-        if "%" in text:
-            _check_text(text, "request body")
 
 
 def parameter_tree(form: dict[str, list[str]]) -> Node:
@@ -264,11 +229,14 @@ class QueryProtocol:
     name = "query"
 
     def parse(self, request: Request, operation: OperationModel) -> dict:
-        _check_encoding(request)
+        try:
+            form = request.form
+        except MalformedForm as e:
+            raise MalformedQueryString(str(e))
         shape = operation.input_shape
         if shape is None:
             return {}
-        tree = parameter_tree(request.form)
+        tree = parameter_tree(form)
         try:
             return _decode_structure(shape, tree, "")
         except RecursionError:

@@ -7,6 +7,9 @@ what Cloudlet itself costs. The bodies are byte-for-byte what Cloudlet sends
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import time
 import zlib
 from collections.abc import Callable
@@ -50,11 +53,54 @@ DYNAMODB = (
 HEALTH = (200, _headers(b"application/json", HEALTH_BODY), HEALTH_BODY)
 
 
-def _pick(scope: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _load_recorded() -> list[tuple[dict, Answer]]:
+    """Answers recorded from Cloudlet (bench/record.py), named by CLOUDLET_FLOOR_ANSWERS.
+
+    Each entry: ``{"match": {...}, "status": int, "headers": [[name, value]...], "body": base64}``;
+    ``match`` may name ``target`` (X-Amz-Target), ``action`` (a query Action in the body),
+    ``method`` and ``path_prefix``. The first entry that matches answers.
+    """
+    path = os.environ.get("CLOUDLET_FLOOR_ANSWERS")
+    if not path:
+        return []
+    with open(path, encoding="utf-8") as f:
+        entries = json.load(f)
+    recorded = []
+    for entry in entries:
+        body = base64.b64decode(entry["body"])
+        headers = [(k.lower().encode(), v.encode()) for k, v in entry["headers"] if k.lower() not in ("date", "content-length")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        recorded.append((entry["match"], (entry["status"], headers, body)))
+    return recorded
+
+
+RECORDED = _load_recorded()
+
+
+def _matches(match: dict, scope: dict, target: bytes | None, body: bytes) -> bool:
+    if "target" in match and target != match["target"].encode():
+        return False
+    if "action" in match and f"Action={match['action']}&".encode() not in body + b"&":
+        return False
+    if "method" in match and scope["method"] != match["method"]:
+        return False
+    return "path_prefix" not in match or scope["path"].startswith(match["path_prefix"])
+
+
+def _pick(scope: dict, body: bytes) -> Answer:
+    target = None
+    for name, value in scope["headers"]:
+        if name == b"x-amz-target":
+            target = value
+    for match, answer in RECORDED:
+        if _matches(match, scope, target, body):
+            return answer
     # A DynamoDB client always sends X-Amz-Target; the STS client never does.
-    for name, _ in scope["headers"]:
-        if name.lower() == b"x-amz-target":
-            return DYNAMODB
+    if target is not None:
+        return DYNAMODB
     return STS if scope["method"] == "POST" else HEALTH
 
 
@@ -78,10 +124,13 @@ async def app(scope: dict, receive: Callable, send: Callable) -> None:
                 return
     if scope["type"] != "http":
         return
-    status, headers, body = _pick(scope)
+    chunks = []
     more = True
     while more:  # drain the request body so the connection stays reusable
         message = await receive()
+        if RECORDED:  # only recorded query answers need to see the body
+            chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
+    status, headers, body = _pick(scope, b"".join(chunks))
     await send({"type": "http.response.start", "status": status, "headers": [date_header(), *headers]})
     await send({"type": "http.response.body", "body": body})

@@ -37,8 +37,8 @@ class Identity:
 class RequestContext:
     service: ServiceModel
     operation: OperationModel | None
-    request: Request
-    protocol: str
+    request: Request | None  # None for a call from another service (Runtime.call)
+    protocol: str  # the client's wire protocol, or "internal"
     region: str = DEFAULT_REGION
     identity: Identity = field(default_factory=Identity)
     request_id: str = field(default_factory=lambda: new_request_id())

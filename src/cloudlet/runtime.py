@@ -7,9 +7,13 @@ import importlib
 import logging
 
 from cloudlet.config import Config
+from cloudlet.context import Identity, RequestContext
 from cloudlet.engine.bus import EventBus
 from cloudlet.engine.clock import Clock
 from cloudlet.engine.scheduler import Scheduler
+from cloudlet.gateway.auth import default_identity
+from cloudlet.protocol.errors import not_implemented
+from cloudlet.protocol.models import load_service
 from cloudlet.services import PROVIDERS
 from cloudlet.services.base import Provider
 from cloudlet.services.sts.credentials import CredentialRegistry
@@ -74,6 +78,37 @@ class Runtime:
             raise
         finally:
             del self._loading[service]
+
+    async def invoke(self, ctx: RequestContext, params: dict) -> dict | None:
+        """Run the provider method for ``ctx.operation``: synchronous ones inside one transaction."""
+        assert ctx.operation is not None
+        provider = self.providers.get(ctx.service.name) or await self.provider(ctx.service.name)
+        found = provider.handler(ctx.operation.name) if provider is not None else None
+        if found is None:
+            raise not_implemented(ctx.service.name, ctx.operation.name)
+        handler, is_async = found
+        if is_async:
+            return await handler(ctx, params)
+        with self.db.transaction():
+            return handler(ctx, params)
+
+    async def call(
+        self, service: str, operation: str, params: dict, *, account: str, region: str,
+        identity: Identity | None = None,
+    ) -> dict | None:
+        """One service calling another in-process, with the dicts a client would send.
+
+        The parameters are validated as a client's would be; errors are the same
+        ``ServiceError``s a client would get.
+        """
+        from cloudlet.protocol.validate import validate
+
+        model = load_service(service)
+        ctx = RequestContext(
+            model, model.operation(operation), None, "internal", region, identity or default_identity(account)
+        )
+        validate(ctx.operation, params)
+        return await self.invoke(ctx, params)
 
     async def reset(self, service: str | None = None) -> list[str]:
         """Forget the state of one service or of all; returns the services reset."""

@@ -18,7 +18,7 @@ from cloudlet.gateway.auth import Authenticator, Signature, read_signature
 from cloudlet.gateway.routing import Route, Router
 from cloudlet.http import ClientDisconnected, MalformedForm, PayloadTooLarge, Request, Response
 from cloudlet.protocol import WireProtocol, get_protocol
-from cloudlet.protocol.errors import ServiceError, not_implemented
+from cloudlet.protocol.errors import ServiceError
 from cloudlet.protocol.models import OperationModel, load_service
 from cloudlet.runtime import Runtime
 
@@ -140,7 +140,7 @@ class Gateway:
             ctx.identity = self.auth.authenticate(request, signature, route.protocol)
             params = protocol.parse(request, operation)
             validate(operation, params)
-            result = await self.call(ctx, params)
+            result = await self.runtime.invoke(ctx, params)
             response = protocol.serialize(ctx, operation, result)
         except ServiceError as error:
             response = self._error(protocol, ctx, error)
@@ -169,18 +169,6 @@ class Gateway:
         except Exception:  # an error that cannot be written must still not reach the client as a trace
             log.exception("serializing %s failed", error.code)
             return protocol.serialize_error(ctx, internal_failure())
-
-    async def call(self, ctx: RequestContext, params: dict) -> dict | None:
-        assert ctx.operation is not None
-        provider = self.runtime.providers.get(ctx.service.name) or await self.runtime.provider(ctx.service.name)
-        found = provider.handler(ctx.operation.name) if provider is not None else None
-        if found is None:
-            raise not_implemented(ctx.service.name, ctx.operation.name)
-        handler, is_async = found
-        if is_async:
-            return await handler(ctx, params)
-        with self.runtime.db.transaction():
-            return handler(ctx, params)
 
 
 _date_cache: list = [0, b""]

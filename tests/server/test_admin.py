@@ -53,6 +53,7 @@ def test_clock_reads_and_advances(cloudlet) -> None:  # noqa: ANN001
         ("POST", "/_cloudlet/reset?service=nosuch", None, 404),
         ("DELETE", "/_cloudlet/clock", None, 405),
         ("GET", "/_cloudlet/nothing", None, 404),
+        ("GET", "/_cloudlet/sts/nothing", None, 404),  # a service without admin routes
     ],
 )
 def test_bad_admin_calls_are_clear_errors(cloudlet, method, path, body, status) -> None:  # noqa: ANN001

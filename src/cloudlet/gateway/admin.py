@@ -45,6 +45,15 @@ class Admin:
             ("POST", "/_cloudlet/clock"): self.advance_clock,
         }
         handler = routes.get((method, path))
+        if handler is None and path.startswith("/_cloudlet/"):
+            service, _, rest = path[len("/_cloudlet/"):].partition("/")
+            if service in PROVIDERS:
+                # /_cloudlet/<service>/...: the service's own admin routes (messages kept for tests,
+                # certificates...); its provider is loaded on demand, like for an API call
+                provider = await self.runtime.provider(service)
+                response = await provider.admin(request, rest) if provider is not None else None
+                if response is not None:
+                    return response
         if handler is None:
             allowed = [m for (m, p) in routes if p == path]
             if allowed:

@@ -11,6 +11,7 @@ from cloudlet.store.scope import State
 
 if TYPE_CHECKING:
     from cloudlet.context import RequestContext
+    from cloudlet.http import Request, Response
     from cloudlet.runtime import Runtime
 
 Handler = Callable[["RequestContext", dict], Any]
@@ -43,6 +44,11 @@ class Provider:
     @classmethod
     def implements(cls, operation: str) -> bool:
         return callable(getattr(cls, snake_case(operation), None))
+
+    async def admin(self, request: Request, path: str) -> Response | None:
+        """Answer ``/_cloudlet/<service>/<path>`` (Cloudlet's own endpoints for this service,
+        e.g. messages kept for tests to read); None when there is nothing at that path (404)."""
+        return None
 
     async def start(self) -> None:
         """Called once when the server starts or the provider is first loaded."""

@@ -49,6 +49,25 @@ def test_items_are_ordered_and_scannable(db: Database) -> None:
     assert len(state.items) == 5
 
 
+def test_ranges_count_and_delete_without_reading_values(db: Database) -> None:
+    state = ExampleState(db, "1", "r")
+    other = ExampleState(db, "1", "r2")
+    for key in ["q1 001", "q1 002", "q1 010", "q2 001", "q10 001"]:
+        state.items.put(key, {"big": "x" * 10})
+        other.items.put(key, 1)
+    assert state.items.count(prefix="q1 ") == 3
+    assert state.items.count("q1 002", "q1 011") == 2
+    assert state.items.count() == 5
+    with db.transaction():
+        assert state.items.delete_range(prefix="q1 ") == 3
+    assert state.items.keys() == ["q10 001", "q2 001"]
+    assert other.items.count(prefix="q1 ") == 3  # another scope is untouched
+    with pytest.raises(RuntimeError), db.transaction():
+        state.items.delete_range("q", "r")
+        raise RuntimeError("boom")
+    assert state.items.count() == 2
+
+
 def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     state = ExampleState(db, "1", "r")
     state.items.put("kept", 1)

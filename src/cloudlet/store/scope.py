@@ -84,6 +84,14 @@ class TableView:
     def __len__(self) -> int:
         return self.db.count(self.scope)
 
+    def count(self, start: Key | None = None, end: Key | None = None, *, prefix: str | None = None) -> int:
+        """How many keys lie within [start, end) or have a prefix (no value is read)."""
+        return self.db.count(self.scope, start, end, prefix=prefix)
+
+    def delete_range(self, start: Key | None = None, end: Key | None = None, *, prefix: str | None = None) -> int:
+        """Delete every key within [start, end) or with a prefix; returns how many were deleted."""
+        return self.db.delete_range(self.scope, start, end, prefix=prefix)
+
 
 class State:
     """Base of every service's declared state, bound to one account and region."""

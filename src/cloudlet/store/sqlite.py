@@ -95,16 +95,8 @@ class Database:
         limit: int | None = None,
     ) -> Iterator[tuple[Key, Any]]:
         """Items in key order within [start, end), or with a key prefix, optionally after a key."""
-        sql = ["SELECT key, value FROM kv WHERE service=? AND tbl=? AND account=? AND region=?"]
-        args: list[Any] = list(scope)
-        if prefix is not None:
-            start, end = prefix, _prefix_end(prefix)
-        if start is not None:
-            sql.append("AND key >= ?")
-            args.append(start)
-        if end is not None:
-            sql.append("AND key < ?")
-            args.append(end)
+        where, args = _range(scope, start, end, prefix)
+        sql = ["SELECT key, value FROM kv WHERE", where]
         if after is not None:
             sql.append("AND key < ?" if reverse else "AND key > ?")
             args.append(after)
@@ -115,10 +107,21 @@ class Database:
         for key, value in self.conn.execute(" ".join(sql), args).fetchall():
             yield key, json.loads(value)
 
-    def count(self, scope: tuple[str, str, str, str]) -> int:
-        return self.conn.execute(
-            "SELECT COUNT(*) FROM kv WHERE service=? AND tbl=? AND account=? AND region=?", scope
-        ).fetchone()[0]
+    def count(
+        self, scope: tuple[str, str, str, str], start: Key | None = None, end: Key | None = None,
+        *, prefix: str | None = None,
+    ) -> int:
+        """How many keys lie within [start, end) or have a prefix (an index walk; no value is read)."""
+        where, args = _range(scope, start, end, prefix)
+        return self.conn.execute(f"SELECT COUNT(*) FROM kv WHERE {where}", args).fetchone()[0]
+
+    def delete_range(
+        self, scope: tuple[str, str, str, str], start: Key | None = None, end: Key | None = None,
+        *, prefix: str | None = None,
+    ) -> int:
+        """Delete every key within [start, end) or with a prefix, in one statement; returns how many."""
+        where, args = _range(scope, start, end, prefix)
+        return self._write(f"DELETE FROM kv WHERE {where}", tuple(args)).rowcount
 
     def scopes(self, service: str, table: str) -> list[tuple[str, str]]:
         """Every (account, region) that holds items of a table."""
@@ -164,6 +167,23 @@ class Transaction:
                 db.conn.execute("ROLLBACK" if kind is not None else "COMMIT")
         finally:
             db._lock.release()
+
+
+def _range(
+    scope: tuple[str, str, str, str], start: Key | None, end: Key | None, prefix: str | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its arguments) of one scope's keys within [start, end) or with a prefix."""
+    sql = "service=? AND tbl=? AND account=? AND region=?"
+    args: list[Any] = list(scope)
+    if prefix is not None:
+        start, end = prefix, _prefix_end(prefix)
+    if start is not None:
+        sql += " AND key >= ?"
+        args.append(start)
+    if end is not None:
+        sql += " AND key < ?"
+        args.append(end)
+    return sql, args
 
 
 def _prefix_end(prefix: str) -> str:

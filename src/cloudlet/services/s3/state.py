@@ -1,0 +1,69 @@
+"""S3's declared state.
+
+Bucket names are global (one namespace for every account and region), so every
+table is keyed by bucket name and lives in the global scope; a bucket's record
+says which account and region own it.
+
+Key layout (keys are ordered, so listings are index walks):
+
+- ``buckets``   ``name`` -> bucket record
+- ``configs``   ``name/kind`` -> one bucket configuration (cors, policy, lifecycle...)
+- ``objects``   ``bucket/key`` -> the current version of a key, when it is not a delete marker
+  (what ListObjects walks)
+- ``versions``  ``bucket/key\\0<sort>`` -> every version, newest first for a key
+  (``sort`` is the inverted write sequence in hex, so newer sorts first)
+- ``uploads``   ``bucket/key\\0<upload id>`` -> a multipart upload in progress
+- ``parts``     ``<upload id>/<part number, 5 digits>`` -> an uploaded part
+- ``garbage``   ``blob id`` -> blobs no committed record points to any more, deleted after
+  the commit that dropped them (a rolled-back transaction drops nothing)
+- ``counters``  ``sequence`` -> the last write sequence (version order, event sequencers)
+
+Bucket names cannot contain ``/`` nor keys ``\\0``, so these separators cannot collide.
+"""
+
+from __future__ import annotations
+
+from cloudlet.store.scope import Scope, State, Table
+
+MAX_SEQUENCE = (1 << 64) - 1
+
+
+class S3State(State):
+    service = "s3"
+    buckets = Table(Scope.GLOBAL)
+    configs = Table(Scope.GLOBAL)
+    objects = Table(Scope.GLOBAL)
+    versions = Table(Scope.GLOBAL)
+    uploads = Table(Scope.GLOBAL)
+    parts = Table(Scope.GLOBAL)
+    garbage = Table(Scope.GLOBAL)
+    counters = Table(Scope.GLOBAL)
+
+
+def object_key(bucket: str, key: str) -> str:
+    return f"{bucket}/{key}"
+
+
+def version_prefix(bucket: str, key: str) -> str:
+    return f"{bucket}/{key}\0"
+
+
+def sort_of(sequence: int) -> str:
+    """Newer versions sort first: the inverted sequence, fixed width."""
+    return f"{MAX_SEQUENCE - sequence:016x}"
+
+
+def version_key(bucket: str, key: str, sequence: int) -> str:
+    return f"{bucket}/{key}\0{sort_of(sequence)}"
+
+
+def upload_key(bucket: str, key: str, upload_id: str) -> str:
+    return f"{bucket}/{key}\0{upload_id}"
+
+
+def part_key(upload_id: str, number: int) -> str:
+    return f"{upload_id}/{number:05d}"
+
+
+def config_key(bucket: str, kind: str) -> str:
+    return f"{bucket}/{kind}"

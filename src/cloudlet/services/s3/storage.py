@@ -1,0 +1,355 @@
+"""Object bodies: streamed in (decoded, hashed and verified on the way), streamed out, deleted safely.
+
+A body is written to a blob (a file named by an id Cloudlet generates; no
+bucket or key ever reaches the filesystem) while it arrives, and becomes an
+object only when the blob is complete and the record pointing to it commits:
+a crash mid-upload leaves the previous version intact.
+
+Blobs that a committed change stops pointing to go to the ``garbage`` table in
+the same transaction and are deleted after the commit, unless a GET is still
+streaming them (a pin); the last reader deletes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cloudlet.protocol.errors import ServiceError
+from cloudlet.services.s3 import chunked, errors
+from cloudlet.services.s3.checksums import ALGORITHMS, digest_size, new_hasher
+from cloudlet.services.s3.state import S3State
+
+if TYPE_CHECKING:
+    from cloudlet.context import RequestContext
+    from cloudlet.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 1 << 20
+MAX_SINGLE_UPLOAD = 5 * 1024**3
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+CHECKSUM_MEMBERS = {alg: "Checksum" + alg for alg in ALGORITHMS}
+
+
+@dataclass
+class Ingested:
+    blob: str
+    size: int
+    md5: str  # hex
+    checksums: dict[str, str] = field(default_factory=dict)  # algorithm -> base64 value (verified)
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+def _valid_b64(value: str, size: int) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == size
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _wants(params: dict, headers: dict[str, str], trailer: str | None) -> tuple[dict[str, str | None], str | None]:
+    """(algorithm -> expected value or None when only asked to compute, algorithm sent in a trailer)."""
+    expected: dict[str, str | None] = {}
+    for algorithm, member in CHECKSUM_MEMBERS.items():
+        value = params.get(member)
+        if value is not None:
+            if not _valid_b64(value, digest_size(algorithm)):
+                raise errors.invalid_request(f"Value for x-amz-checksum-{algorithm.lower()} header is invalid.")
+            expected[algorithm] = value
+    if len(expected) > 1:
+        raise errors.invalid_request("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+    trailed = None
+    if trailer:
+        name = trailer.strip().lower()
+        if not name.startswith("x-amz-checksum-") or name[15:].upper() not in ALGORITHMS:
+            raise errors.invalid_request("The value specified in the x-amz-trailer header is not supported")
+        trailed = name[15:].upper()
+        expected.setdefault(trailed, None)
+    asked = params.get("ChecksumAlgorithm")
+    if asked:
+        asked = asked.upper()
+        if asked not in ALGORITHMS:
+            raise errors.invalid_request("Checksum algorithm provided is unsupported. Please try again with any of the "
+                                         "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+        if expected and asked not in expected:
+            raise errors.invalid_request(
+                "Value for x-amz-sdk-checksum-algorithm header is invalid."
+            )
+        expected.setdefault(asked, None)
+    return expected, trailed
+
+
+def _signer(runtime: Runtime, ctx: RequestContext) -> chunked.ChunkSigner | None:
+    """A chunk verifier when signatures are checked (strict mode) and the key's secret is known."""
+    if not runtime.config.strict_signatures or ctx.request is None:
+        return None
+    from cloudlet.gateway.auth import read_signature
+
+    signature = read_signature(ctx.request)
+    if signature is None or signature.version != 4 or signature.presigned:
+        return None
+    known = runtime.credentials.lookup(signature.access_key)
+    if known is None:
+        return None
+    key = chunked.signing_key(known.secret_key, signature.date, signature.region, signature.service)
+    return chunked.ChunkSigner(key, signature.date, signature.scope, signature.signature)
+
+
+def declared_length(ctx: RequestContext) -> int | None:
+    """The object size the request announces (decoded length for aws-chunked bodies)."""
+    if ctx.request is None:
+        return None
+    headers = ctx.request.headers
+    text = headers.get("x-amz-decoded-content-length")
+    if text is None and not headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
+        text = headers.get("content-length")
+    if text is None or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
+async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any) -> Ingested:
+    """Store a request body as a blob, verifying every digest the request carries."""
+    headers = ctx.request.headers if ctx.request is not None else {}
+    content_sha256 = headers.get("x-amz-content-sha256", "")
+    expected, trailed = _wants(params, headers, headers.get("x-amz-trailer"))
+    content_md5 = params.get("ContentMD5")
+    if content_md5 is not None and not _valid_b64(content_md5, 16):
+        raise errors.invalid_digest(content_md5)
+    length = declared_length(ctx)
+    if length is not None and length > MAX_SINGLE_UPLOAD:
+        raise ServiceError(
+            "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
+            ProposedSize=str(length), MaxSizeAllowed=str(MAX_SINGLE_UPLOAD),
+        )
+    streaming = content_sha256.startswith("STREAMING-")
+    if streaming and content_sha256 not in chunked.STREAMING_MODES:
+        raise errors.invalid_argument(
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER "
+            "or a valid sha256 value.",
+            "x-amz-content-sha256", content_sha256,
+        )
+    if content_sha256 and not streaming and content_sha256 != "UNSIGNED-PAYLOAD" and not _HEX64.match(content_sha256):
+        raise errors.invalid_argument(
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, or a valid sha256 value.",
+            "x-amz-content-sha256", content_sha256,
+        )
+
+    trailers: dict[str, str] = {}
+    source: AsyncIterable[bytes] | Iterable[bytes]
+    if body is None:
+        source = [b""]
+    elif isinstance(body, bytes | bytearray | memoryview):
+        source = [bytes(body)]
+    else:
+        source = body
+    if streaming:
+        if isinstance(source, list):
+            source = _aiter(source)
+        signer = _signer(runtime, ctx) if content_sha256 in chunked.SIGNED_STREAMING else None
+        source = chunked.decode(source, trailers, signer)  # type: ignore[arg-type]
+    hashers = {algorithm: new_hasher(algorithm) for algorithm in expected}
+    payload_hasher = hashlib.sha256() if _HEX64.match(content_sha256 or "") else None
+    taps = list(hashers.values())
+    if payload_hasher is not None:
+        taps.append(payload_hasher)
+    stream = _tapped(source, taps) if taps else source
+    info = await runtime.blobs.write(stream)
+    try:
+        if length is not None and info.size != length and (streaming or ctx.request is not None):
+            raise errors.incomplete_body()
+        if payload_hasher is not None:
+            computed = payload_hasher.hexdigest()
+            if computed != content_sha256.lower():
+                raise errors.sha256_mismatch(content_sha256, computed)
+        if content_md5 is not None:
+            calculated = _b64(bytes.fromhex(info.md5))
+            if calculated != content_md5:
+                raise errors.bad_digest_md5(content_md5, calculated)
+        values: dict[str, str] = {}
+        for algorithm, hasher in hashers.items():
+            value = _b64(hasher.digest())  # type: ignore[attr-defined]
+            wanted = expected[algorithm]
+            if algorithm == trailed:
+                wanted = trailers.get(f"x-amz-checksum-{algorithm.lower()}")
+                if wanted is None or not _valid_b64(wanted, digest_size(algorithm)):
+                    raise errors.invalid_request(f"Value for x-amz-checksum-{algorithm.lower()} trailing header is invalid.")
+            if wanted is not None and wanted != value:
+                raise errors.bad_checksum(algorithm)
+            values[algorithm] = value
+    except BaseException:
+        runtime.blobs.delete(info.id)
+        raise
+    return Ingested(info.id, info.size, info.md5, values)
+
+
+async def _aiter(items: list[bytes]) -> AsyncIterator[bytes]:
+    for item in items:
+        yield item
+
+
+async def _tapped(source: AsyncIterable[bytes] | Iterable[bytes], hashers: list) -> AsyncIterator[bytes]:
+    updates = [h.update for h in hashers]
+    if hasattr(source, "__aiter__"):
+        async for chunk in source:  # type: ignore[union-attr]
+            for update in updates:
+                update(chunk)
+            yield chunk
+    else:
+        for chunk in source:  # type: ignore[union-attr]
+            for update in updates:
+                update(chunk)
+            yield chunk
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+class BodyReader:
+    """Bytes [start, end) of an object made of blob segments, a chunk at a time.
+
+    Pins its blobs while it lives, so an overwrite or delete committed meanwhile
+    does not pull the file from under it.
+    """
+
+    def __init__(self, bodies: Bodies, segments: list[list], start: int, end: int) -> None:
+        self._bodies = bodies
+        self._segments = segments
+        self._pos = start
+        self._end = end
+        self._file: Any = None
+        self._index = 0
+        self._offset = start
+        while self._index < len(segments) and self._offset >= segments[self._index][1]:
+            self._offset -= segments[self._index][1]
+            self._index += 1
+        self._pinned = True
+        bodies.pin([s[0] for s in segments])
+
+    def __aiter__(self) -> BodyReader:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while self._pos < self._end and self._index < len(self._segments):
+            blob, size = self._segments[self._index]
+            if self._file is None:
+                self._file = open(self._bodies.runtime.blobs.path(blob), "rb")  # noqa: SIM115
+                if self._offset:
+                    self._file.seek(self._offset)
+            want = min(READ_CHUNK, self._end - self._pos, size - self._offset)
+            data = self._file.read(want) if want > 0 else b""
+            if not data:
+                self._file.close()
+                self._file = None
+                self._index += 1
+                self._offset = 0
+                continue
+            self._pos += len(data)
+            self._offset += len(data)
+            return data
+        self.close()
+        raise StopAsyncIteration
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._pinned:
+            self._pinned = False
+            self._bodies.unpin([s[0] for s in self._segments])
+
+    def __del__(self) -> None:
+        self.close()
+
+
+async def read_all(reader: BodyReader) -> bytes:
+    return b"".join([chunk async for chunk in reader])
+
+
+class Bodies:
+    """Pins, the garbage table and the write sequence, for one provider."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._pins: Counter[str] = Counter()
+        self._drain_scheduled = False
+
+    def state(self) -> S3State:
+        return S3State(self.runtime.db)
+
+    def next_sequence(self) -> int:
+        counters = self.state().counters
+        value = counters.get("sequence", 0) + 1
+        counters.put("sequence", value)
+        return value
+
+    def pin(self, blobs: list[str]) -> None:
+        self._pins.update(blobs)
+
+    def unpin(self, blobs: list[str]) -> None:
+        self._pins.subtract(blobs)
+        released = False
+        for blob in blobs:
+            if self._pins[blob] <= 0:
+                del self._pins[blob]
+                released = True
+        if released:
+            self.schedule_drain()
+
+    def discard(self, blobs: Iterable[str]) -> None:
+        """Blobs to delete once the current transaction commits (nothing, if it rolls back)."""
+        garbage = self.state().garbage
+        any_ = False
+        for blob in blobs:
+            if blob:
+                garbage.put(blob, 1)
+                any_ = True
+        if any_:
+            self.schedule_drain()
+
+    def schedule_drain(self) -> None:
+        if self._drain_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.drain()
+            return
+        self._drain_scheduled = True
+        loop.call_soon(self._drain_soon)
+
+    def _drain_soon(self) -> None:
+        self._drain_scheduled = False
+        self.drain()
+
+    def drain(self) -> None:
+        """Delete the committed garbage that no reader holds."""
+        db = self.runtime.db
+        with db.transaction():
+            garbage = self.state().garbage
+            for blob, _ in list(garbage.items()):
+                if self._pins.get(blob):
+                    continue
+                try:
+                    self.runtime.blobs.delete(blob)
+                except (ValueError, OSError):
+                    log.warning("could not delete blob %s", blob)
+                garbage.delete(blob)
+
+    def blob_exists(self, blob: str) -> bool:
+        return os.path.exists(self.runtime.blobs.path(blob))

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
     "dynamodb": "cloudlet.services.dynamodb.provider:DynamoDBProvider",
+    "s3": "cloudlet.services.s3.provider:S3Provider",
     "sts": "cloudlet.services.sts.provider:StsProvider",
 }

@@ -6,4 +6,5 @@ PROVIDERS: dict[str, str] = {
     "dynamodb": "cloudlet.services.dynamodb.provider:DynamoDBProvider",
     "s3": "cloudlet.services.s3.provider:S3Provider",
     "sts": "cloudlet.services.sts.provider:StsProvider",
+    "sns": "cloudlet.services.sns.provider:SnsProvider",
 }

@@ -1,0 +1,1 @@
+"""PartiQL for DynamoDB: SELECT, INSERT, UPDATE and DELETE statements with parameters."""

@@ -1,0 +1,7 @@
+"""ExecuteStatement, BatchExecuteStatement and ExecuteTransaction."""
+
+from __future__ import annotations
+
+
+class PartiQLOperations:
+    pass

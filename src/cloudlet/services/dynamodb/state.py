@@ -1,0 +1,26 @@
+"""What DynamoDB keeps, per account and region.
+
+* ``tables``: table name -> the table's record (its description, settings and counters)
+* ``items``: ``uid + hash + partition + sort`` -> ``[size, item]`` (``[size, item, 1]`` when
+  the item holds binary, kept as base64 text)
+* ``index_items``: ``uid + index number + hash + index keys + table keys`` -> the projected item
+* ``expiry``: ``uid + expiry time + item key`` -> table name, for the TTL sweeper
+* ``stream_records``: ``stream id + sequence number`` -> one stream record
+* ``streams``: stream ARN -> the stream's description (kept after the table is gone)
+* ``tokens``: transaction ClientRequestToken -> what the request was and when
+"""
+
+from __future__ import annotations
+
+from cloudlet.store.scope import State, Table
+
+
+class DynamoDBState(State):
+    service = "dynamodb"
+    tables = Table()
+    items = Table()
+    index_items = Table()
+    expiry = Table()
+    stream_records = Table()
+    streams = Table()
+    tokens = Table()

@@ -1,0 +1,188 @@
+"""Items in the ordered store, with their index entries, expiry entries and stream records.
+
+Every write goes through :func:`Storage.write`, inside the request's transaction, so
+an item, its secondary index entries, its TTL entry and its stream record commit
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from cloudlet.services.dynamodb.schema import IndexSchema, TableSchema
+from cloudlet.services.dynamodb.values import equal, item_from_stored, item_size, item_to_stored
+
+if TYPE_CHECKING:
+    from cloudlet.services.dynamodb.provider import DynamoDBProvider
+    from cloudlet.services.dynamodb.state import DynamoDBState
+
+# TTL: items whose expiry is more than five years in the past are ignored, as in DynamoDB.
+TTL_MAX_AGE = 5 * 365 * 86400
+
+
+def load(value: list) -> tuple[dict, int]:
+    """A stored ``[size, item(, 1)]`` as (item, size)."""
+    if len(value) > 2:
+        return item_from_stored(value[1]), value[0]
+    return value[1], value[0]
+
+
+def dump(item: dict, size: int, binary: bool) -> list:
+    return [size, item_to_stored(item), 1] if binary else [size, item]
+
+
+def units(size: int, unit: int) -> int:
+    return max(1, math.ceil(size / unit))
+
+
+class WriteCost:
+    """Write units a change cost: the table's and each index's (1 KB units)."""
+
+    __slots__ = ("table", "indexes")
+
+    def __init__(self) -> None:
+        self.table = 0.0
+        self.indexes: dict[IndexSchema, float] = {}
+
+    @property
+    def total(self) -> float:
+        return self.table + sum(self.indexes.values())
+
+
+class TableStats:
+    """Item count and bytes of a table and its indexes, kept in memory and saved now and then."""
+
+    __slots__ = ("count", "size", "indexes", "dirty")
+
+    def __init__(self, record: dict) -> None:
+        saved = record.get("_stats") or {}
+        self.count: int = saved.get("count", 0)
+        self.size: int = saved.get("size", 0)
+        self.indexes: dict[str, list[int]] = {k: list(v) for k, v in (saved.get("indexes") or {}).items()}
+        self.dirty = False
+
+    def saved(self) -> dict:
+        return {"count": self.count, "size": self.size, "indexes": self.indexes}
+
+
+class Storage:
+    def __init__(self, provider: DynamoDBProvider) -> None:
+        self.provider = provider
+        self.runtime = provider.runtime
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def get(self, state: DynamoDBState, key: bytes) -> tuple[dict, int] | None:
+        value = state.items.get(key)
+        return None if value is None else load(value)
+
+    def scan_items(self, state: DynamoDBState, start: bytes, end: bytes | None, *, after: bytes | None = None,
+                   reverse: bool = False, limit: int | None = None, index: bool = False) -> Iterator[tuple[bytes, dict, int]]:
+        view = state.index_items if index else state.items
+        for key, value in view.items(start, end, after=after, reverse=reverse, limit=limit):
+            item, size = load(value)
+            yield key, item, size  # type: ignore[misc]
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def write(self, state: DynamoDBState, schema: TableSchema, key: bytes, old: dict | None, old_size: int,
+              new: dict | None, new_size: int = 0, binary: bool = False, *, service_delete: bool = False,
+              stream: bool = True) -> WriteCost:
+        """Replace ``old`` (None: absent) by ``new`` (None: delete) under ``key``, with everything that follows."""
+        cost = WriteCost()
+        cost.table = units(max(old_size, new_size), 1024)
+        if new is None:
+            state.items.delete(key)
+        else:
+            state.items.put(key, dump(new, new_size, binary))
+        stats = self.provider.stats(state, schema)
+        if old is not None:
+            stats.count -= 1
+            stats.size -= old_size
+        if new is not None:
+            stats.count += 1
+            stats.size += new_size
+        stats.dirty = True
+        self.provider.stats_changed()
+        if schema.simple:
+            return cost
+        for index in schema.indexes:
+            if not index.active:
+                continue
+            self._write_index(state, index, key, old, new, binary, cost, stats)
+        if schema.ttl_name is not None:
+            self._write_expiry(state, schema, key, old, new)
+        if stream and schema.stream_view is not None:
+            self.provider.streams.record(state, schema, old, new, service=service_delete)
+        return cost
+
+    def _write_index(self, state: DynamoDBState, index: IndexSchema, key: bytes, old: dict | None,
+                     new: dict | None, binary: bool, cost: WriteCost, stats: TableStats) -> None:
+        old_key = index.entry_key(old, key) if old is not None else None
+        new_key = index.entry_key(new, key) if new is not None else None
+        if old_key is None and new_key is None:
+            return
+        counters = stats.indexes.setdefault(index.name, [0, 0])
+        old_entry = index.project(old) if old_key is not None else None  # type: ignore[arg-type]
+        new_entry = index.project(new) if new_key is not None else None  # type: ignore[arg-type]
+        if old_key == new_key and _same_item(old_entry, new_entry):
+            return  # the index stores exactly what it stored: no write, no cost
+        spent = 0.0
+        if old_key is not None:
+            old_size = item_size(old_entry)  # type: ignore[arg-type]
+            counters[0] -= 1
+            counters[1] -= old_size
+            if old_key != new_key:
+                state.index_items.delete(old_key)
+                spent += units(old_size, 1024)
+        if new_key is not None:
+            size = item_size(new_entry)  # type: ignore[arg-type]
+            counters[0] += 1
+            counters[1] += size
+            state.index_items.put(new_key, dump(new_entry, size, binary))  # type: ignore[arg-type]
+            spent += units(size, 1024)
+        cost.indexes[index] = spent
+
+    def _write_expiry(self, state: DynamoDBState, schema: TableSchema, key: bytes, old: dict | None,
+                      new: dict | None) -> None:
+        name = schema.ttl_name
+        old_at = expiry_of(old, name) if old is not None else None  # type: ignore[arg-type]
+        new_at = expiry_of(new, name) if new is not None else None  # type: ignore[arg-type]
+        if old_at == new_at:
+            return
+        if old_at is not None:
+            state.expiry.delete(expiry_key(old_at, key))
+        if new_at is not None:
+            state.expiry.put(expiry_key(new_at, key), schema.name)
+            self.provider.ttl.due(state.account, state.region, new_at)
+
+
+def _same_item(a: dict | None, b: dict | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
+
+
+def expiry_of(item: dict, name: str) -> int | None:
+    """The item's expiry time (whole epoch seconds) from its TTL attribute, if it has a usable one."""
+    value = item.get(name)
+    if value is None or "N" not in value:
+        return None
+    try:
+        seconds = float(value["N"])
+    except ValueError:
+        return None
+    if seconds < 0 or seconds > 1e12:
+        return None
+    return math.ceil(seconds)
+
+
+def expiry_key(at: int, key: bytes) -> bytes:
+    return at.to_bytes(8, "big") + key
+
+
+def now_seconds(clock: Any) -> float:
+    return clock.now() if clock is not None else time.time()

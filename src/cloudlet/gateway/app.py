@@ -79,6 +79,12 @@ class Gateway:
         if scope["type"] == "http":
             request = Request.from_asgi(scope, receive)
             response = await self.handle(request)
+            stream = request.stream
+            if stream is not None and stream.length and not stream.exhausted and \
+                    request.headers.get("expect", "").lower() == "100-continue":
+                # Answered before reading the body (an early error): the client was never told
+                # "100 Continue" and will not send it, so this connection cannot carry another request.
+                response.headers.append(("Connection", "close"))
             await send_response(send, response, head=request.method == "HEAD")
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)

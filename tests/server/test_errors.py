@@ -38,7 +38,7 @@ def test_unbuilt_operation_is_501_naming_service_and_operation(cloudlet) -> None
         ("sqs", lambda c: c.list_queues()),  # json, query-compatible
         ("sns", lambda c: c.list_topics()),  # query
         ("lambda", lambda c: c.list_functions()),  # rest-json
-        ("s3", lambda c: c.list_buckets()),  # rest-xml
+        ("cloudfront", lambda c: c.list_distributions()),  # rest-xml
         ("cloudwatch", lambda c: c.list_metrics()),  # smithy-rpc-v2-cbor
     ],
 )

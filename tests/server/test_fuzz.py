@@ -133,7 +133,7 @@ STILL_SERVING = {
     "json-query-compatible": ("sqs", "list_queues", {}, "NotImplemented"),
     "query": ("sts", "get_caller_identity", {}, None),
     "rest-json": ("lambda", "list_functions", {}, "NotImplemented"),
-    "rest-xml": ("s3", "list_buckets", {}, "NotImplemented"),
+    "rest-xml": ("cloudfront", "list_distributions", {}, "NotImplemented"),
     "smithy-rpc-v2-cbor": ("cloudwatch", "list_metrics", {}, "NotImplemented"),
 }
 

@@ -1,0 +1,283 @@
+"""One queue's messages in the declared tables: send, receive, delete, change visibility, expiry.
+
+Everything here runs inside the caller's transaction and reads time from the
+``now`` it is given (milliseconds by Cloudlet's clock), so nothing polls: a
+message is visible when its ``v`` (visible-at) has passed, delayed while its
+first ``v`` lies ahead, expired when its enqueue time plus the retention period
+has passed.  Receiving walks the visibility index from its start, so its cost
+does not grow with the queue's depth; FIFO queues walk an index of message
+groups instead, in which a group with a message in flight sits at the time that
+message comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from cloudlet.services.sqs import receipts
+from cloudlet.services.sqs.state import SqsState, ms, sq
+from cloudlet.store.scope import TableView
+
+DEDUP_WINDOW = 300_000  # ms: FIFO deduplication and ReceiveRequestAttemptId retries
+Message = dict[str, Any]
+DeadLetter = Callable[[int, Message], bool]  # moves a message to the DLQ; False if there is none
+
+
+def walk(table: TableView, start: str, end: str, batch: int = 16) -> Iterator[tuple[str, Any]]:
+    """Items of a key range in order, read a batch at a time (rows may be deleted on the way)."""
+    after = None
+    while True:
+        rows = list(table.items(start, end, after=after, limit=batch))
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
+class Delivery:
+    """The messages of one queue (``queue`` is its record) at one instant."""
+
+    def __init__(self, state: SqsState, queue: dict, now: int) -> None:
+        self.state = state
+        self.queue = queue
+        self.qid: str = queue["id"]
+        self.fifo: bool = queue["fifo"]
+        self.now = now
+        self.prefix = f"{self.qid} "
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def _mkey(self, seq: int) -> str:
+        return f"{self.qid} {sq(seq)}"
+
+    def _vkey(self, visible_at: int, seq: int) -> str:
+        return f"{self.qid} {ms(visible_at)} {sq(seq)}"
+
+    def _due(self) -> str:
+        """The end of the index range that is due now (keys with a time <= now lie below it)."""
+        return f"{self.qid} {ms(self.now + 1)}"
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def insert(self, seq: int, message: Message) -> None:
+        """Store a new message and index it (its ``v`` says when it may first be received)."""
+        state = self.state
+        state.messages.put(self._mkey(seq), message)
+        vkey = self._vkey(message["v"], seq)
+        state.visible.put(vkey, 1)
+        if message.get("dl"):
+            state.delayed.put(vkey, 1)
+        if self.fifo:
+            group = message["g"]
+            state.group_messages.put(f"{self.qid} {group} {sq(seq)}", 1)
+            if state.groups.get(f"{self.qid} {group}") is None:
+                self._place_group(group, None, f"{self.qid} {ms(message['v'])} {sq(seq)}")
+
+    def remove(self, seq: int, message: Message, regroup: bool = True) -> None:
+        state = self.state
+        state.messages.delete(self._mkey(seq))
+        vkey = self._vkey(message["v"], seq)
+        state.visible.delete(vkey)
+        if message.get("dl"):
+            state.delayed.delete(vkey)
+        if self.fifo:
+            state.group_messages.delete(f"{self.qid} {message['g']} {sq(seq)}")
+            if regroup:
+                self.regroup(message["g"])
+
+    def get(self, seq: int) -> Message | None:
+        return self.state.messages.get(self._mkey(seq))
+
+    def set_visible_at(self, seq: int, message: Message, visible_at: int) -> None:
+        """Move a message in the visibility index (the caller saves the message)."""
+        state = self.state
+        old = self._vkey(message["v"], seq)
+        state.visible.delete(old)
+        if message.pop("dl", None):
+            state.delayed.delete(old)
+        message["v"] = visible_at
+        state.visible.put(self._vkey(visible_at, seq), 1)
+
+    def save(self, seq: int, message: Message) -> None:
+        self.state.messages.put(self._mkey(seq), message)
+
+    # --- receiving --------------------------------------------------------------------------
+
+    def _take(self, seq: int, message: Message, visibility_ms: int) -> str:
+        """Hand a message out: count the receive, hide it for the visibility timeout; its receipt handle."""
+        message["c"] = message.get("c", 0) + 1
+        message.setdefault("f", self.now)
+        message["r"] = self.now
+        self.set_visible_at(seq, message, self.now + visibility_ms)
+        self.save(seq, message)
+        return receipts.encode(self.qid, seq, message["c"], self.now)
+
+    def _expired(self, message: Message, retention_ms: int) -> bool:
+        return message.get("et", message["st"]) + retention_ms <= self.now
+
+    def receive(
+        self, count: int, visibility_ms: int, retention_ms: int, max_receives: int | None, dead: DeadLetter
+    ) -> list[tuple[int, Message, str]]:
+        """Up to ``count`` visible messages, in order: (seq, message, receipt handle) each."""
+        if self.fifo:
+            return self._receive_fifo(count, visibility_ms, retention_ms, max_receives, dead)
+        taken: list[tuple[int, Message, str]] = []
+        seen: set[int] = set()
+        for key, _ in walk(self.state.visible, self.prefix, self._due(), batch=count + 2):
+            seq = int(key[-17:])
+            if seq in seen:  # moved forward by this very receive (a visibility timeout of 0)
+                continue
+            seen.add(seq)
+            message = self.get(seq)
+            if message is None:
+                self.state.visible.delete(key)
+                continue
+            if self._expired(message, retention_ms):
+                self.remove(seq, message)
+                continue
+            if max_receives is not None and message.get("c", 0) >= max_receives and dead(seq, message):
+                continue
+            taken.append((seq, message, self._take(seq, message, visibility_ms)))
+            if len(taken) == count:
+                break
+        return taken
+
+    def _receive_fifo(
+        self, count: int, visibility_ms: int, retention_ms: int, max_receives: int | None, dead: DeadLetter
+    ) -> list[tuple[int, Message, str]]:
+        """The heads of the available groups, as many of a group's messages in order as fit first."""
+        taken: list[tuple[int, Message, str]] = []
+        done: set[str] = set()
+        for _, group in walk(self.state.group_index, self.prefix, self._due(), batch=count + 1):
+            if group in done:
+                continue
+            done.add(group)
+            start = f"{self.qid} {group} "
+            for key, _ in walk(self.state.group_messages, start, start + "~", batch=count - len(taken) + 1):
+                seq = int(key[-17:])
+                message = self.get(seq)
+                if message is None:
+                    self.state.group_messages.delete(key)
+                    continue
+                if message["v"] > self.now:  # in flight or still delayed: the rest of the group waits
+                    break
+                if self._expired(message, retention_ms):
+                    self.remove(seq, message, regroup=False)
+                    continue
+                if max_receives is not None and message.get("c", 0) >= max_receives and dead(seq, message):
+                    continue
+                taken.append((seq, message, self._take(seq, message, visibility_ms)))
+                if len(taken) == count:
+                    break
+            self.regroup(group)
+            if len(taken) == count:
+                break
+        return taken
+
+    # --- FIFO groups ------------------------------------------------------------------------
+
+    def regroup(self, group: str) -> None:
+        """Re-index a group by when it can next deliver: after its in-flight messages, else at its head."""
+        start = f"{self.qid} {group} "
+        available = head = None
+        for key, _ in walk(self.state.group_messages, start, start + "~", batch=4):
+            seq = int(key[-17:])
+            message = self.get(seq)
+            if message is None:
+                self.state.group_messages.delete(key)
+                continue
+            if head is None:
+                head = seq
+            if message.get("c", 0) > 0 and message["v"] > self.now:
+                available = max(available or 0, message["v"])
+                continue
+            if available is None:
+                available = message["v"]
+            break
+        current = self.state.groups.get(f"{self.qid} {group}")
+        wanted = None if head is None else f"{self.qid} {ms(available)} {sq(head)}"
+        if current != wanted:
+            self._place_group(group, current, wanted)
+
+    def _place_group(self, group: str, current: str | None, wanted: str | None) -> None:
+        state = self.state
+        if current is not None:
+            state.group_index.delete(current)
+        if wanted is None:
+            state.groups.delete(f"{self.qid} {group}")
+        else:
+            state.group_index.put(wanted, group)
+            state.groups.put(f"{self.qid} {group}", wanted)
+
+    # --- upkeep -----------------------------------------------------------------------------
+
+    def expire(self, retention_ms: int) -> int | None:
+        """Drop the messages past the retention period (oldest first); when the next one expires."""
+        touched: set[str] = set()
+        next_expiry = None
+        for key, message in walk(self.state.messages, self.prefix, self.prefix + "~"):
+            if not self._expired(message, retention_ms):
+                next_expiry = message.get("et", message["st"]) + retention_ms
+                break
+            self.remove(int(key[-17:]), message, regroup=False)
+            if self.fifo:
+                touched.add(message["g"])
+        for group in touched:
+            self.regroup(group)
+        return next_expiry
+
+    def next_visible(self) -> int | None:
+        """When the next message not visible now becomes visible (long polls wake then)."""
+        table = self.state.group_index if self.fifo else self.state.visible
+        for key, _ in table.items(self._due(), self.prefix + "~", limit=1):
+            return int(key.split(" ")[1])
+        return None
+
+    def counts(self) -> tuple[int, int, int]:
+        """(visible, in flight, delayed): ApproximateNumberOfMessages, ...NotVisible, ...Delayed."""
+        state = self.state
+        total = state.messages.count(prefix=self.prefix)
+        visible = state.visible.count(self.prefix, self._due())
+        delayed = state.delayed.count(self._due(), self.prefix + "~")
+        return visible, max(0, total - visible - delayed), delayed
+
+    def clear(self, everything: bool = False) -> None:
+        """Drop every message (PurgeQueue); with ``everything`` also the FIFO histories (DeleteQueue)."""
+        state = self.state
+        tables = [state.messages, state.visible, state.delayed, state.groups, state.group_index,
+                  state.group_messages, state.attempts]
+        if everything:
+            tables += [state.dedup, state.expiries]
+        for table in tables:
+            table.delete_range(prefix=self.prefix)
+
+    # --- FIFO deduplication and receive attempts ----------------------------------------------
+
+    def duplicate_of(self, scope: str, dedup_id: str) -> dict | None:
+        entry = self.state.dedup.get(f"{self.qid} {scope} {dedup_id}")
+        if entry is not None and entry["t"] + DEDUP_WINDOW > self.now:
+            return entry
+        return None
+
+    def remember(self, table: str, key: str, entry: dict) -> None:
+        """Keep a deduplication id or receive attempt for the 5-minute window."""
+        entry["t"] = self.now
+        getattr(self.state, table).put(f"{self.qid} {key}", entry)
+        self.state.expiries.put(f"{self.qid} {ms(self.now + DEDUP_WINDOW)} {table} {key}", self.now)
+
+    def attempt(self, attempt_id: str) -> dict | None:
+        entry = self.state.attempts.get(f"{self.qid} {attempt_id}")
+        if entry is not None and entry["t"] + DEDUP_WINDOW > self.now:
+            return entry
+        return None
+
+    def sweep(self, limit: int = 4) -> None:
+        """Forget a few lapsed deduplication ids and attempts (a little on every FIFO send)."""
+        for key, written in list(self.state.expiries.items(self.prefix, self._due(), limit=limit)):
+            _, _, table, rest = key.split(" ", 3)
+            target = getattr(self.state, table)
+            entry = target.get(f"{self.qid} {rest}")
+            if entry is not None and entry["t"] == written:
+                target.delete(f"{self.qid} {rest}")
+            self.state.expiries.delete(key)

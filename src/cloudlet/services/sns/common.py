@@ -50,10 +50,18 @@ def topic_of(ctx: RequestContext, arn: str, what: str = "TopicArn") -> tuple[str
     return parts[4], parts[3], parts[5]
 
 
+_last_host: list[str] = []
+
+
 def base_url(ctx: RequestContext, port: int) -> str:
-    """Where clients reach Cloudlet: the Host they used, else localhost (internal calls)."""
+    """Where subscribers reach Cloudlet: the Host the caller used; for calls from other services
+    (no HTTP request), the last Host a client used, else localhost on the configured port."""
     host = ctx.request.headers.get("host") if ctx.request is not None else None
-    return f"http://{host}" if host else f"http://localhost:{port}"
+    if host:
+        if not _last_host or _last_host[0] != host:
+            _last_host[:] = [host]
+        return f"http://{host}"
+    return f"http://{_last_host[0]}" if _last_host else f"http://localhost:{port}"
 
 
 def page(

@@ -95,6 +95,7 @@ STYLES: dict[str, Style] = {
         enum_order={
             "ScalarAttributeType": ("B", "N", "S"),
             "StreamViewType": ("OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"),
+            "Select": ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"),
         },
     ),
     "dynamodbstreams": Style(),

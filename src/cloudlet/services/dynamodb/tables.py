@@ -60,6 +60,15 @@ def _check_throughput(spec: dict) -> None:
             raise invalid(f"Given value {value} for {name} is out of bounds")
 
 
+def _check_schema_length(schema: list[dict], path: str) -> None:
+    """At most two key elements (the model does not say so; DynamoDB's validator does, in Coral's words)."""
+    if len(schema) > 2:
+        shown = ", ".join(f"KeySchemaElement(attributeName={e['AttributeName']}, keyType={e['KeyType']})"
+                          for e in schema)
+        raise invalid(f"1 validation error detected: Value '[{shown}]' at '{path}' failed to satisfy constraint: "
+                      "Member must have length less than or equal to 2")
+
+
 def _check_key_schema(schema: list[dict], definitions: list[str]) -> None:
     names = [e["AttributeName"] for e in schema]
     if len(names) == 2 and names[0] == names[1]:
@@ -119,6 +128,10 @@ class TableOperations:
         gsis = params.get("GlobalSecondaryIndexes")
         lsis = params.get("LocalSecondaryIndexes")
 
+        _check_schema_length(schema, "keySchema")
+        for kind, indexes in (("localSecondaryIndexes", lsis), ("globalSecondaryIndexes", gsis)):
+            for position, index in enumerate(indexes or (), 1):
+                _check_schema_length(index["KeySchema"], f"{kind}.{position}.member.keySchema")
         if billing == "PAY_PER_REQUEST":
             if throughput is not None:
                 raise invalid_parameter(
@@ -615,7 +628,7 @@ class TableOperations:
         }
 
     def describe_endpoints(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        host = ctx.request.header("host") if ctx.request is not None else None
+        host = ctx.request.headers.get("host") if ctx.request is not None else None
         return {"Endpoints": [{"Address": host or f"dynamodb.{ctx.region}.amazonaws.com", "CachePeriodInMinutes": 1440}]}
 
     # --- status transitions --------------------------------------------------------------

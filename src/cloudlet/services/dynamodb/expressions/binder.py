@@ -220,15 +220,13 @@ class Binder:
 
     def update(self, node: ast.Update) -> list[tuple]:
         problems = Problems()
-        seen_clauses: list[str] = []
+        seen_clauses: set[str] = set()
+        for clause in node.clauses:
+            if clause in seen_clauses:
+                raise ExpressionError(f'The "{clause}" section can only be used once in an update expression;')
+            seen_clauses.add(clause)
         bound: list[tuple] = []
-        last = None
         for action in node.actions:
-            if action.clause != last:
-                if action.clause in seen_clauses:
-                    raise ExpressionError(f'The "{action.clause}" section can only be used once in an update expression;')
-                seen_clauses.append(action.clause)
-                last = action.clause
             path = self.path(action.path, problems)
             if action.clause == "SET":
                 bound.append(("set", path, self._term(action.value, problems)))  # type: ignore[arg-type]

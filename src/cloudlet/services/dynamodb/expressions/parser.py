@@ -143,10 +143,11 @@ class Action:
 
 
 class Update:
-    __slots__ = ("actions",)
+    __slots__ = ("actions", "clauses")
 
-    def __init__(self, actions: list[Action]) -> None:
+    def __init__(self, actions: list[Action], clauses: list[str]) -> None:
         self.actions = actions
+        self.clauses = clauses  # the clause keywords in the order they appear
 
 
 # --- the parser ------------------------------------------------------------------------
@@ -322,11 +323,13 @@ class Parser:
     # updates
     def update(self) -> Update:
         actions: list[Action] = []
+        clauses: list[str] = []
         while True:
             token = self.token
             clause = token.text.upper() if token.kind == NAME else ""
             if clause not in UPDATE_CLAUSES:
                 raise self.fail()
+            clauses.append(clause)
             self.next()
             while True:
                 path = self.path()
@@ -345,7 +348,7 @@ class Parser:
                     break
                 self.next()
             if self.token.kind == EOF:
-                return Update(actions)
+                return Update(actions, clauses)
 
     def set_value(self) -> Node:
         left = self.operand(update=True)

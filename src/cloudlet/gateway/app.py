@@ -21,6 +21,8 @@ from cloudlet.protocol import WireProtocol, get_protocol
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.protocol.models import OperationModel, load_service
 from cloudlet.runtime import Runtime
+from cloudlet.services import PROVIDERS
+from cloudlet.services.base import Provider
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class Gateway:
         self.auth = Authenticator(runtime)
         self.admin = Admin(runtime)
         self.observers: list[Observer] = []  # e.g. CloudTrail, metrics: told of every answered call
+        self._hooks: dict[str, Provider | None] = {}  # service -> its provider when it has HTTP hooks
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "http":
@@ -132,6 +135,7 @@ class Gateway:
             request.raw_path = route.path
             request.__dict__.pop("path", None)
         ctx = RequestContext(service, operation, request, route.protocol)
+        hooks: Provider | None = None
         try:
             if signature is not None and signature.region:
                 ctx.region = signature.region
@@ -139,15 +143,22 @@ class Gateway:
                 ctx.region = DEFAULT_REGION
             if too_large is not None:
                 raise too_large
-            if operation is None:
-                raise unknown_operation(route.protocol, request)
-            if operation.streaming_input is None and request.stream is not None and not request.stream.exhausted:
-                request.body = await request.stream.read(self.runtime.config.max_body)
-            ctx.identity = self.auth.authenticate(request, signature, route.protocol)
-            params = protocol.parse(request, operation)
-            validate(operation, params)
-            result = await self.runtime.invoke(ctx, params)
-            response = protocol.serialize(ctx, operation, result)
+            hooks = self._hooks.get(route.service, False)
+            if hooks is False:
+                hooks = await self._find_hooks(route.service)
+            answered = await hooks.intercept(ctx) if hooks is not None else None
+            if answered is not None:
+                response = answered
+            else:
+                if operation is None:
+                    raise unknown_operation(route.protocol, request)
+                if operation.streaming_input is None and request.stream is not None and not request.stream.exhausted:
+                    request.body = await request.stream.read(self.runtime.config.max_body)
+                ctx.identity = self.auth.authenticate(request, signature, route.protocol)
+                params = protocol.parse(request, operation)
+                validate(operation, params)
+                result = await self.runtime.invoke(ctx, params)
+                response = protocol.serialize(ctx, operation, result)
         except ServiceError as error:
             response = self._error(protocol, ctx, error)
         except PayloadTooLarge as error:
@@ -164,9 +175,20 @@ class Gateway:
         except Exception:
             log.exception("%s.%s failed", service.name, operation.name if operation else "?")
             response = self._error(protocol, ctx, internal_failure())
+        if hooks:
+            hooks.decorate(ctx, response)
         for observer in self.observers:
             observer(ctx, response)
         return response
+
+    async def _find_hooks(self, service: str) -> Provider | None:
+        """The service's provider when it overrides the HTTP hooks (S3: CORS, website, form uploads)."""
+        provider = await self.runtime.provider(service) if service in PROVIDERS else None
+        cls = type(provider)
+        found = provider if provider is not None and (
+            cls.intercept is not Provider.intercept or cls.decorate is not Provider.decorate) else None
+        self._hooks[service] = found
+        return found
 
     @staticmethod
     def _error(protocol: WireProtocol, ctx: RequestContext, error: ServiceError) -> Response:

@@ -50,6 +50,14 @@ class Provider:
         e.g. messages kept for tests to read); None when there is nothing at that path (404)."""
         return None
 
+    async def intercept(self, ctx: RequestContext) -> Response | None:
+        """Answer an HTTP request before it is read as an operation (S3: CORS preflights, browser
+        form uploads, website hosting); None lets it go on.  Runs before authentication."""
+        return None
+
+    def decorate(self, ctx: RequestContext, response: Response) -> None:
+        """Adjust every answer this service gives, errors included (S3: CORS headers)."""
+
     async def start(self) -> None:
         """Called once when the server starts or the provider is first loaded."""
 

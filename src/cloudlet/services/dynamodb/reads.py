@@ -32,7 +32,7 @@ def _select(params: dict, projection: list | None, index: IndexSchema | None, ve
     if select is None:
         if projection is not None:
             return "SPECIFIC_ATTRIBUTES"
-        return "ALL_PROJECTED_ATTRIBUTES" if index is not None and index.is_global else "ALL_ATTRIBUTES"
+        return "ALL_PROJECTED_ATTRIBUTES" if index is not None else "ALL_ATTRIBUTES"
     if select == "SPECIFIC_ATTRIBUTES":
         if projection is None:
             raise invalid_parameter(

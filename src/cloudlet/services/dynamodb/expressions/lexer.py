@@ -63,7 +63,9 @@ def tokenize(source: str) -> list[Token]:
         if kind != "ws":
             tokens.append(Token(kind, found.group(), position, end, len(tokens)))  # type: ignore[arg-type]
         position = end
-    tokens.append(Token(EOF, "<EOF>", length, length, len(tokens)))
+    # The end sits right after the last token, so "near" text never carries trailing blanks.
+    end = tokens[-1].end if tokens else 0
+    tokens.append(Token(EOF, "<EOF>", end, end, len(tokens)))
     return tokens
 
 

@@ -4,6 +4,7 @@ SMS and push, Lambda attempts (kept in the outbox until the Lambda service takes
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from botocore.exceptions import ClientError
@@ -203,11 +204,25 @@ def test_sms_sandbox(cloudlet, sns) -> None:  # noqa: ANN001
     sns.delete_sms_sandbox_phone_number(PhoneNumber="+15550004444")
 
 
-def test_lambda_attempts_are_recorded(cloudlet, sns) -> None:  # noqa: ANN001
+def test_lambda_attempts_are_recorded_and_put_on_the_bus(cloudlet, sns) -> None:  # noqa: ANN001
+    heard: list[dict] = []
+    arrived = threading.Event()
+
+    def listener(topic: str, event: dict) -> None:
+        heard.append(event)
+        arrived.set()
+
+    unsubscribe = cloudlet.server.app.runtime.bus.subscribe("sns:lambda-delivery", listener)
     topic = sns.create_topic(Name="publish-lambda")["TopicArn"]
     sub = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=LAMBDA)["SubscriptionArn"]
-    published = sns.publish(TopicArn=topic, Message="event!", Subject="s",
-                            MessageAttributes={"n": {"DataType": "Number", "StringValue": "5"}})
+    try:
+        published = sns.publish(TopicArn=topic, Message="event!", Subject="s",
+                                MessageAttributes={"n": {"DataType": "Number", "StringValue": "5"}})
+        assert arrived.wait(10)
+    finally:
+        unsubscribe()
+    assert heard[0]["function_arn"] == LAMBDA and heard[0]["subscription_arn"] == sub
+    assert heard[0]["event"]["Records"][0]["Sns"]["MessageId"] == published["MessageId"]
     attempt = kept(cloudlet, topicArn=topic, protocol="lambda")[-1]
     record = attempt["event"]["Records"][0]
     assert record["EventSource"] == "aws:sns" and record["EventSubscriptionArn"] == sub

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from cloudlet.context import RequestContext
 from cloudlet.protocol.errors import ServiceError
+from cloudlet.services import PROVIDERS
 from cloudlet.services.sns import envelope
 from cloudlet.services.sns.common import base_url, iso_millis
 from cloudlet.services.sns.filter_policy import (
@@ -60,6 +61,7 @@ class Outgoing:
     dedup_id: str | None = None
     sequence: str | None = None
     request_id: str = ""
+    lambda_events: list[dict] = field(default_factory=list)  # published on the bus once committed
     _signatures: dict = field(default_factory=dict)
 
     def text_for(self, protocol: str) -> str:
@@ -195,7 +197,7 @@ class DeliveryMixin:
                 fields = self._notification(message, protocol, sub["arn"])
                 record = envelope.lambda_record(fields, sub["arn"], message.attributes)
                 self._keep(sub, message, {"event": {"Records": [record]}})
-                self.runtime.bus.publish(LAMBDA_TOPIC, {
+                message.lambda_events.append({
                     "function_arn": sub["endpoint"],
                     "subscription_arn": sub["arn"],
                     "topic_arn": topic["arn"],
@@ -229,7 +231,13 @@ class DeliveryMixin:
         return message.structure.get(platform, message.structure["default"])
 
     async def _send_all(self, sends: list[SqsSend], message: Outgoing) -> None:
-        """SendMessage to each subscribed queue, in order; refused ones go to the DLQ."""
+        """SendMessage to each subscribed queue, in order; refused ones go to the DLQ.  Then the
+        Lambda deliveries go on the bus, with the Lambda service loaded to hear them."""
+        if message.lambda_events:
+            if "lambda" in PROVIDERS:
+                await self.runtime.provider("lambda")  # it subscribes to LAMBDA_TOPIC when it starts
+            for event in message.lambda_events:
+                self.runtime.bus.publish(LAMBDA_TOPIC, event)
         for send in sends:
             params = _sqs_params(send.sub["endpoint"], send.body, send.attributes, message)
             try:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.protocol.timestamps import epoch
+from cloudlet.protocol.timestamps import http_date as _http_date
 from cloudlet.services.s3 import errors
 
 STORAGE_CLASSES = frozenset({
@@ -228,3 +229,13 @@ def check_customer_key(stored: dict, params: dict, prefix: str = "") -> None:
 def response_encryption(stored: dict) -> dict:
     """What a read answers: SSE-C objects echo algorithm and key MD5, never the key."""
     return {k: v for k, v in stored.items() if k != "SSEKMSEncryptionContext"}
+
+
+def restore_status(record: dict, now: float) -> str | None:
+    """The x-amz-restore header of a version, as of ``now``."""
+    restore = record.get("restoring")
+    if not restore:
+        return None
+    if now < restore["ready"]:
+        return 'ongoing-request="true"'
+    return f'ongoing-request="false", expiry-date="{_http_date(int(restore["expires"]))}"'

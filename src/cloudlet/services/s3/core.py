@@ -113,8 +113,6 @@ class S3Core(Provider):
             out["ObjectLockRetainUntilDate"] = lock["until"]
         if lock.get("hold"):
             out["ObjectLockLegalHoldStatus"] = lock["hold"]
-        if record.get("restore"):
-            out["Restore"] = record["restore"]
         if record.get("expiration"):
             out["Expiration"] = record["expiration"]
         if checksum_mode:

@@ -61,6 +61,10 @@ class ObjectOperations(Versions):
     def check_delete_lock(self, ctx: RequestContext, record: dict, params: dict) -> None:
         """Refuse to delete a locked version for good (see locking.py)."""
 
+    def expiration_header(self, bucket: dict, key: str, record: dict) -> str | None:
+        """x-amz-expiration: when a lifecycle rule will expire this version (see lifecycle.py)."""
+        return None
+
     # --- writes ----------------------------------------------------------------------------
 
     def new_record(self, ctx: RequestContext, bucket: dict, params: dict) -> dict:
@@ -124,6 +128,9 @@ class ObjectOperations(Versions):
         out.update(attributes.response_encryption(record["sse"]))
         if self.versioned(bucket):
             out["VersionId"] = record["vid"]
+        expiration = self.expiration_header(bucket, key, record)
+        if expiration:
+            out["Expiration"] = expiration
         checksum = record.get("checksum")
         if checksum and not checksum.get("default"):
             out.update(checksum_members(record))
@@ -151,6 +158,13 @@ class ObjectOperations(Versions):
             raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class",
                                403, StorageClass=record["class"])
         out = self.object_headers(record, self.versioned(bucket), params.get("ChecksumMode") == "ENABLED")
+        restore = attributes.restore_status(record, self.now())
+        if restore:
+            out["Restore"] = restore
+        if params.get("VersionId") is None:
+            expiration = self.expiration_header(bucket, key, record)
+            if expiration:
+                out["Expiration"] = expiration
         headers = {"ETag": record["etag"], "Last-Modified": _http_date_text(record["mtime"])}
         if self.versioned(bucket):
             headers["x-amz-version-id"] = record["vid"]
@@ -500,8 +514,8 @@ def _internal(ctx: RequestContext) -> RequestContext:
 
 
 def _restored(record: dict, now: float) -> bool:
-    restore = record.get("restored_until")
-    return restore is not None and restore > now
+    restore = record.get("restoring")
+    return restore is not None and restore["ready"] <= now < restore["expires"]
 
 
 def _part_checksum(record: dict, part: int) -> dict:

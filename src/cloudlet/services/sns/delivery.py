@@ -18,6 +18,7 @@ import base64
 import json
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -42,6 +43,7 @@ from cloudlet.services.sns.topics import effective_delivery_policy
 log = logging.getLogger(__name__)
 
 LAMBDA_TOPIC = "sns:lambda-delivery"
+_ARN_MARK = "@@subscription-arn@@"
 USER_AGENT = "Amazon Simple Notification Service Agent"
 
 
@@ -63,6 +65,7 @@ class Outgoing:
     request_id: str = ""
     lambda_events: list[dict] = field(default_factory=list)  # published on the bus once committed
     _signatures: dict = field(default_factory=dict)
+    _documents: dict = field(default_factory=dict)
 
     def text_for(self, protocol: str) -> str:
         if self.structure is None:
@@ -142,6 +145,18 @@ class DeliveryMixin:
         fields["UnsubscribeURL"] = f"{message.base}/?Action=Unsubscribe&SubscriptionArn={sub_arn}"
         return fields
 
+    def _rendered(self, message: Outgoing, protocol: str, sub_arn: str) -> str:
+        """The notification document for one subscription.  Only the UnsubscribeURL differs between
+        subscriptions, so the document is rendered once per message text and the ARN spliced in."""
+        text = message.text_for(protocol)
+        parts = message._documents.get(text)
+        if parts is None:
+            fields = self._notification(message, protocol, _ARN_MARK)
+            document = self._document(fields, message.attributes)
+            before, _, after = document.partition(_ARN_MARK)  # ARNs need no JSON escaping
+            parts = message._documents[text] = (before, after)
+        return parts[0] + sub_arn + parts[1]
+
     @staticmethod
     def _document(fields: dict[str, Any], attributes: dict | None) -> str:
         order = ("Type", "MessageId", "SequenceNumber", "Token", "TopicArn", "Subject", "Message",
@@ -187,11 +202,9 @@ class DeliveryMixin:
                 if raw:
                     sends.append(SqsSend(sub, message.text_for("sqs"), message.attributes))
                 else:
-                    fields = self._notification(message, "sqs", sub["arn"])
-                    sends.append(SqsSend(sub, self._document(fields, message.attributes), None))
+                    sends.append(SqsSend(sub, self._rendered(message, "sqs", sub["arn"]), None))
             elif protocol in ("http", "https"):
-                fields = self._notification(message, protocol, sub["arn"])
-                body = message.text_for(protocol) if raw else self._document(fields, message.attributes)
+                body = message.text_for(protocol) if raw else self._rendered(message, protocol, sub["arn"])
                 self._queue_http(state, sub, "Notification", message.message_id, body, raw)
             elif protocol == "lambda":
                 fields = self._notification(message, protocol, sub["arn"])
@@ -238,16 +251,25 @@ class DeliveryMixin:
                 await self.runtime.provider("lambda")  # it subscribes to LAMBDA_TOPIC when it starts
             for event in message.lambda_events:
                 self.runtime.bus.publish(LAMBDA_TOPIC, event)
-        for send in sends:
-            params = _sqs_params(send.sub["endpoint"], send.body, send.attributes, message)
-            try:
-                await self.runtime.call("sqs", "SendMessage", params, account=params.pop("_account"),
-                                        region=params.pop("_region"))
-            except ServiceError as e:
-                await self._dead_letter(send.sub, send.body, send.attributes, message, e.code, e.message)
-            except Exception as e:  # the queue service failing must not lose the other deliveries
-                log.exception("delivery to %s failed", send.sub["endpoint"])
-                await self._dead_letter(send.sub, send.body, send.attributes, message, "InternalError", str(e))
+        if not sends:
+            return
+        # One commit for the whole fan-out (all queues or none, and 10 commits cost more than one),
+        # only while SendMessage is a synchronous handler: then no await below suspends, so no
+        # other request's writes can enter this transaction.
+        sqs = self.runtime.providers.get("sqs") or await self.runtime.provider("sqs")
+        found = sqs.handler("SendMessage") if sqs is not None else None
+        together = self.runtime.db.transaction() if found is not None and not found[1] else nullcontext()
+        with together:
+            for send in sends:
+                params = _sqs_params(send.sub["endpoint"], send.body, send.attributes, message)
+                try:
+                    await self.runtime.call("sqs", "SendMessage", params, account=params.pop("_account"),
+                                            region=params.pop("_region"))
+                except ServiceError as e:
+                    await self._dead_letter(send.sub, send.body, send.attributes, message, e.code, e.message)
+                except Exception as e:  # the queue service failing must not lose the other deliveries
+                    log.exception("delivery to %s failed", send.sub["endpoint"])
+                    await self._dead_letter(send.sub, send.body, send.attributes, message, "InternalError", str(e))
 
     async def _dead_letter(
         self, sub: dict, body: str, attributes: dict | None, message: Outgoing | None, code: str, text: str,

@@ -15,3 +15,12 @@ def bucket(s3) -> str:
     name = unique()
     s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="module")
+def private():
+    """A server of this module's own, for tests that move the clock by days."""
+    from cloudlet.testing import cloudlet_server
+
+    with cloudlet_server() as cloud:
+        yield cloud

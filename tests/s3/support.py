@@ -46,16 +46,25 @@ def send(endpoint: str, method: str, path: str, body: bytes = b"", headers: dict
         conn.close()
 
 
+def fixed_payload(content_sha256: str | None) -> type[S3SigV4Auth]:
+    """botocore's S3 signer, signing ``content_sha256`` as the payload hash (streaming modes, wrong hashes)."""
+    if content_sha256 is None:
+        return S3SigV4Auth
+
+    class Signer(S3SigV4Auth):
+        def payload(self, request: AWSRequest) -> str:
+            return content_sha256
+
+    return Signer
+
+
 def signed(endpoint: str, method: str, path: str, body: bytes = b"", headers: dict | None = None,
            query: str = "", access_key: str = "test", secret: str = "test", region: str = "us-east-1",
            content_sha256: str | None = None) -> tuple[Raw, str]:
     """A SigV4-signed raw request; returns the answer and the (seed) signature."""
     url = endpoint + path + (f"?{query}" if query else "")
-    all_headers = dict(headers or {})
-    if content_sha256 is not None:
-        all_headers["X-Amz-Content-SHA256"] = content_sha256
-    request = AWSRequest(method=method, url=url, data=body, headers=all_headers)
-    S3SigV4Auth(Credentials(access_key, secret), "s3", region).add_auth(request)
+    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+    fixed_payload(content_sha256)(Credentials(access_key, secret), "s3", region).add_auth(request)
     prepared = dict(request.headers.items())
     signature = prepared["Authorization"].rsplit("Signature=", 1)[1]
     return send(endpoint, method, path, body, prepared, query), signature

@@ -179,8 +179,7 @@ class Multipart(ObjectOperations):
         checksum = upload.get("checksum") or {}
         algorithm = checksum.get("alg")
         previous = 0
-        chosen: list[tuple[int, dict]] = []
-        for index, item in enumerate(requested):
+        for item in requested:
             number = item.get("PartNumber")
             if number is None or number <= previous:
                 raise ServiceError(
@@ -189,6 +188,9 @@ class Multipart(ObjectOperations):
                     UploadId=upload_id,
                 )
             previous = number
+        chosen: list[tuple[int, dict]] = []
+        for index, item in enumerate(requested):
+            number = item["PartNumber"]
             part = stored.get(number)
             etag = item.get("ETag") or ""
             if part is None or (etag and etag.strip('"') != part["etag"].strip('"')):

@@ -103,3 +103,7 @@ def incomplete_body() -> ServiceError:
     return ServiceError(
         "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.", 400
     )
+
+
+def invalid_policy(message: str) -> ServiceError:
+    return ServiceError("InvalidPolicyDocument", message, 400)

@@ -102,17 +102,24 @@ class ObjectOperations(Versions):
             raise ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
 
     async def put_object(self, ctx: RequestContext, params: dict) -> dict:
+        return await self.store_object(ctx, params, params.get("Body"), "ObjectCreated:Put")
+
+    async def store_object(self, ctx: RequestContext, params: dict, body: Any, event: str,
+                           from_request: bool = True) -> dict:
+        """A new version from a body that streams in (PutObject, and browser form uploads)."""
         name, key = params["Bucket"], params["Key"]
         self.check_key(key)
         with self.runtime.db.transaction():
             bucket = self.bucket(ctx, name)
             record = self.new_record(ctx, bucket, params)
             conditions.check_write(params, self.current(name, key), key)
-        if ctx.request is not None and storage_length_missing(ctx):
+        if from_request and ctx.request is not None and storage_length_missing(ctx):
             raise ServiceError("MissingContentLength", "You must provide the Content-Length HTTP header.", 411)
-        requested = _requested_algorithms(params, ctx)
-        ingested = await ingest(self.runtime, ctx, _with_default_checksum(params, requested), params.get("Body"))
+        requested = _requested_algorithms(params, ctx if from_request else _internal(ctx))
+        ingested = await ingest(self.runtime, ctx if from_request else _internal(ctx),
+                                _with_default_checksum(params, requested), body)
         try:
+            self.check_size(params, ingested)
             with self.runtime.db.transaction():
                 bucket = self.bucket(ctx, name)
                 conditions.check_write(params, self.current(name, key), key)
@@ -120,7 +127,7 @@ class ObjectOperations(Versions):
                 record["checksum"] = checksum_record(ingested, requested)
                 record["mtime"] = int(self.now())
                 record = self.write_version(bucket, key, record)
-                self.emit(ctx, bucket, "ObjectCreated:Put", record)
+                self.emit(ctx, bucket, event, record)
         except BaseException:
             self.runtime.blobs.delete(ingested.blob)
             raise
@@ -138,6 +145,9 @@ class ObjectOperations(Versions):
             out["ChecksumCRC64NVME"] = checksum["value"]
             out["ChecksumType"] = "FULL_OBJECT"
         return out
+
+    def check_size(self, params: dict, ingested: Ingested) -> None:
+        """Form uploads bound the size in their policy (see post.py)."""
 
     @staticmethod
     def body_fields(ingested: Ingested) -> dict:

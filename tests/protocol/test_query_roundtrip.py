@@ -28,7 +28,10 @@ from tests.protocol import roundtrip
 from tests.support import oracle
 
 QUERY_SERVICES = ["sns", "iam", "sts", "cloudformation", "elasticache", "elasticbeanstalk"]
-QUERY_COMPATIBLE = ["sqs", "cloudwatch"]  # json / cbor models, still spoken in query by older clients
+# cbor / json models still spoken in query by older clients.  SQS is not here: botocore's current
+# model lost SQS's query names (its patch restores them), so tests/sqs round-trips it against the
+# query-era model older SDKs carry.
+QUERY_COMPATIBLE = ["cloudwatch"]
 SERVICES = QUERY_SERVICES + QUERY_COMPATIBLE
 CASES = roundtrip.operation_cases(SERVICES)
 # Plain seeds as the other protocols use, plus seeds with edge values (empty lists,
@@ -95,7 +98,7 @@ def test_the_services_speak_query():
 
 
 def test_operation_count():
-    """Every operation of the eight services is covered (531 with botocore 1.44.5's models)."""
+    """Every operation of the seven services is covered (508 with botocore 1.44.5's models)."""
     count = len(CASES)
     expected = sum(len(load_service(s).operation_names) for s in SERVICES)
     print(f"\nquery round trip covers {count} operations of {len(SERVICES)} services")
@@ -356,7 +359,10 @@ def test_unmodelled_errors():
 def test_sqs_without_namespace_in_its_model_answers_in_its_query_namespace():
     ctx = roundtrip.context("sqs", "GetQueueUrl", "query")
     response = get_protocol("query").serialize(ctx, ctx.operation, {"QueueUrl": "http://q"})
-    assert b'<GetQueueUrlResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><QueueUrl>' in response.body
+    assert (
+        b'<GetQueueUrlResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><GetQueueUrlResult><QueueUrl>'
+        in response.body
+    )
 
 
 # --- malformed input ----------------------------------------------------------------------------

@@ -405,8 +405,8 @@ def test_cloudwatch_one_sentence_per_line():  # [CW]
 
 
 def test_sqs_reports_the_missing_parameter_only():  # [SQS]
-    error = error_of("sqs", "SendMessage", {"MessageBody": "hi"})
-    assert (error.code, error.message) == ("MissingParameter", "The request must contain the parameter QueueUrl.")
+    error = error_of("sqs", "SendMessage", {"QueueUrl": "http://q"})
+    assert (error.code, error.message) == ("MissingParameter", "The request must contain the parameter MessageBody.")
     # Ranges are SQS's own business: MaxNumberOfMessages=11 reaches the provider.
     passes("sqs", "ReceiveMessage", {"QueueUrl": "http://q", "MaxNumberOfMessages": 11})
 

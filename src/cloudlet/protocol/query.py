@@ -118,7 +118,8 @@ def _decode_structure(shape: Shape, node: Node, path: str) -> dict:
         return out
     prefix = f"{path}." if path else ""
     for name, member in shape.members.items():
-        wire = member.location_name or name
+        # queryName: the query-era name a query-compatible json model keeps in its patch
+        wire = member.query_name or member.location_name or name
         if member.flattened and member.type == "list":
             item = member.member
             if item.location_name:
@@ -161,6 +162,12 @@ def _decode_items(item: Shape, node: Node | None, path: str) -> list:
     out = []
     for index, child in _indexes(node):
         value = _decode(item, child, f"{path}.{index}")
+        if value is not _MISSING:
+            out.append(value)
+    if not out and node.get(None) and item.type not in ("structure", "list", "map"):
+        # A bare ``Name=value`` is a one-item list (SQS documents ``AttributeName=All``);
+        # ``Name=`` with nothing is botocore's empty list.
+        value = _decode(item, {None: node[None]}, path)
         if value is not _MISSING:
             out.append(value)
     return out

@@ -177,7 +177,13 @@ def _attribute(element: Element, name: str) -> str | None:
 
 def _list_item_tag(member: Shape, name: str) -> str:
     """The element each item of a flattened list travels in (botocore's parser rule)."""
-    return member.member.location_name or member.location_name or name
+    return member.member.location_name or _member_tag(member, name)
+
+
+def _member_tag(member: Shape, name: str) -> str:
+    """A structure member's element: its ``queryName`` (the query-era name a query-compatible
+    json model keeps only in its patch), else its ``locationName``, else its name."""
+    return member.query_name or member.location_name or name
 
 
 _ONE, _FLAT_LIST, _FLAT_MAP = 0, 1, 2
@@ -468,7 +474,7 @@ def _member_table(shape: Shape) -> dict[str, tuple[Writer, str]]:
             if member.flattened and member.type == "list":
                 tag = _list_item_tag(member, name)
             else:
-                tag = member.location_name or name
+                tag = _member_tag(member, name)
             table[name] = (_writer(member), tag)
         shape.__dict__["_xml_members"] = table
     return table

@@ -19,6 +19,7 @@ from cloudlet.services.s3.cors import Cors
 from cloudlet.services.s3.lifecycle import Lifecycle
 from cloudlet.services.s3.listing import Listing
 from cloudlet.services.s3.locking import Locking
+from cloudlet.services.s3.notifications import TOPIC, Notifications
 from cloudlet.services.s3.post import PostObject
 from cloudlet.services.s3.website import WEBSITE_HOST, Website
 
@@ -30,12 +31,13 @@ def _bucket_and_resource(raw_path: str) -> tuple[str, str]:
     return parts[0], "OBJECT" if len(parts) > 1 and parts[1] else "BUCKET"
 
 
-class S3Provider(PostObject, Lifecycle, Locking, ObjectSubresources, Website, Cors, Listing, BucketConfigs,
+class S3Provider(PostObject, Notifications, Lifecycle, Locking, ObjectSubresources, Website, Cors, Listing, BucketConfigs,
                  BucketOperations):
     """S3's operations; feature parts come first so their hooks override the defaults."""
 
     async def start(self) -> None:
         self.bodies.drain()  # garbage left by a stop between a commit and its cleanup
+        self.runtime.bus.subscribe(TOPIC, self.deliver)
         if any(k.endswith("/lifecycle") for k, _ in self.state().configs.items()):
             self.arm_lifecycle()
 

@@ -41,6 +41,12 @@ def query_client(cloud: Cloudlet, region: str = "us-east-1", **options: Any) -> 
 
 
 @pytest.fixture(scope="package")
+def unchecked(cloud: Cloudlet) -> Any:
+    """A client that sends what it is given (botocore's own checks off), to see the server's."""
+    return cloud.client("sqs", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="package")
 def sqs_query(cloud: Cloudlet) -> Any:
     client = query_client(cloud)
     assert client.meta.service_model.protocol == "query"

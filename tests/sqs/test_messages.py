@@ -181,14 +181,8 @@ def test_batches(sqs, queue) -> None:  # noqa: ANN001
                                   "Message": 'The input receipt handle "not-a-handle" is not a valid receipt handle.'}]
 
 
-def test_batch_level_errors(sqs, queue) -> None:  # noqa: ANN001
-    from botocore.config import Config
-
-    import boto3
-    raw = boto3.client("sqs", endpoint_url=sqs.meta.endpoint_url, region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test",
-                       config=Config(parameter_validation=False, retries={"max_attempts": 1}))
-    assert fails(raw.send_message_batch, QueueUrl=queue, Entries=[]) == (
+def test_batch_level_errors(sqs, unchecked, queue) -> None:  # noqa: ANN001
+    assert fails(unchecked.send_message_batch, QueueUrl=queue, Entries=[]) == (
         "AWS.SimpleQueueService.EmptyBatchRequest",
         "There should be at least one SendMessageBatchRequestEntry in the request.", 400)
     eleven = [{"Id": str(i), "MessageBody": "x"} for i in range(11)]

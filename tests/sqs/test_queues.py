@@ -10,6 +10,7 @@ import pytest
 
 from tests.sqs.conftest import fails, unique
 
+
 def json_call(cloud, operation: str, body: dict, host: str) -> dict:  # noqa: ANN001
     """A json request with a Host header of our choosing (signed for us-east-1, so the queue is found there)."""
     request = urllib.request.Request(cloud.endpoint + "/", data=json.dumps(body).encode(), method="POST")
@@ -329,25 +330,16 @@ def test_delete_queue_drops_its_messages(cloud, sqs) -> None:  # noqa: ANN001
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
 
 
-def test_missing_parameters_in_sqs_words(sqs, queue) -> None:  # noqa: ANN001
-    from botocore.config import Config
-
-    loose = sqs.meta.client if hasattr(sqs.meta, "client") else sqs
-    unchecked = type(loose)  # noqa: F841  (a client without botocore's own checks follows)
-    import boto3
-
-    raw = boto3.client("sqs", endpoint_url=sqs.meta.endpoint_url, region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test",
-                       config=Config(parameter_validation=False, retries={"max_attempts": 1}))
-    assert fails(raw.send_message, QueueUrl=queue) == (
+def test_missing_parameters_in_sqs_words(unchecked, queue) -> None:  # noqa: ANN001
+    assert fails(unchecked.send_message, QueueUrl=queue) == (
         "MissingParameter", "The request must contain the parameter MessageBody.", 400
     )
-    assert fails(raw.send_message, QueueUrl=queue, MessageBody="") == (
+    assert fails(unchecked.send_message, QueueUrl=queue, MessageBody="") == (
         "MissingParameter", "The request must contain the parameter MessageBody.", 400
     )
-    assert fails(raw.send_message, MessageBody="x") == (
+    assert fails(unchecked.send_message, MessageBody="x") == (
         "MissingParameter", "The request must contain the parameter QueueUrl.", 400
     )
-    with pytest.raises(raw.exceptions.ClientError) as excinfo:
-        raw.get_queue_url()
+    with pytest.raises(unchecked.exceptions.ClientError) as excinfo:
+        unchecked.get_queue_url()
     assert excinfo.value.response["Error"]["QueryErrorCode"] == "MissingRequiredParameterException"

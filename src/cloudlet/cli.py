@@ -21,6 +21,10 @@ def _parser() -> argparse.ArgumentParser:
         "--strict-signatures", action="store_true",
         help="verify SigV4 signatures against the secrets Cloudlet issued (key 'test' has secret 'test')",
     )
+    start.add_argument(
+        "--dynamodb-throughput", action="store_true",
+        help="throttle PROVISIONED DynamoDB tables at their provisioned throughput (ProvisionedThroughputExceeded)",
+    )
 
     for name, help_text in (("status", "show a running server's health"), ("reset", "forget state")):
         command = sub.add_parser(name, help=help_text)
@@ -46,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
         config = Config(
             host=args.host, port=args.port, data_dir=args.data_dir, ephemeral=args.ephemeral,
-            strict_signatures=args.strict_signatures,
+            strict_signatures=args.strict_signatures, dynamodb_throughput=args.dynamodb_throughput,
         )
 
         def ready(endpoint: str) -> None:

@@ -15,6 +15,8 @@ class Config:
     strict_signatures: bool = False
     # Largest non-streaming request body accepted; streaming uploads (S3) are not bounded by it.
     max_body: int = 64 * 1024 * 1024
+    # DynamoDB: throttle PROVISIONED tables (and their GSIs) at their provisioned throughput.
+    dynamodb_throughput: bool = False
 
     @property
     def database_path(self) -> str | None:

@@ -39,7 +39,7 @@ def test_call_validates_and_reports_unbuilt_operations() -> None:
     assert excinfo.value.code == "ValidationError" and "roleArn" in excinfo.value.message
 
     async def unbuilt(runtime: Runtime) -> None:
-        await runtime.call("dynamodb", "ListTables", {}, account="1", region="us-east-1")
+        await runtime.call("dynamodb", "ListBackups", {}, account="1", region="us-east-1")
 
     with pytest.raises(ServiceError) as excinfo:
         run_with_runtime(unbuilt)

@@ -49,7 +49,7 @@ class DynamoDBProvider(
         self.storage = Storage(self)
         self.streams = StreamWriter(self)
         self.ttl = Sweeper(self)
-        self.throttle = Throttle(self) if getattr(runtime.config, "dynamodb_throughput", False) else None
+        self.throttle = Throttle(self) if runtime.config.dynamodb_throughput else None
         self._schemas: dict[tuple[str, str, str], TableSchema] = {}
         self._stats: dict[tuple[str, str, str], TableStats] = {}
         self._stats_timer: Any = None
@@ -57,9 +57,9 @@ class DynamoDBProvider(
     async def start(self) -> None:
         # Finish whatever a previous run left half-done: status changes, purges, due expiries.
         db = self.runtime.db
-        for account, region in DynamoDBState.scopes(db, "tables"):
+        for account, region in DynamoDBState.scopes(db, "catalog"):
             state = DynamoDBState(db, account, region)
-            for name, record in state.tables.items():
+            for name, record in state.catalog.items():
                 if name.startswith(PURGE_PREFIX):
                     self.runtime.scheduler.call_later(0, self.purge_chunk, account, region, name)
                 elif record["TableStatus"] != "ACTIVE" or any(
@@ -90,7 +90,7 @@ class DynamoDBProvider(
         if schema is None:
             if name.startswith("arn:"):
                 return self.table(ctx, table_name(name), state)
-            record = (state or self.state(ctx)).tables.get(name)
+            record = (state or self.state(ctx)).catalog.get(name)
             if record is None:
                 raise not_found()
             schema = self._schemas[key] = TableSchema(record)
@@ -106,7 +106,7 @@ class DynamoDBProvider(
         return schema
 
     def save_table(self, state: DynamoDBState, record: dict) -> None:
-        state.tables.put(record["TableName"], record)
+        state.catalog.put(record["TableName"], record)
         self._schemas[(state.account, state.region, record["TableName"])] = TableSchema(record)
 
     def forget_table(self, state: DynamoDBState, name: str) -> None:
@@ -140,12 +140,12 @@ class DynamoDBProvider(
         with self.runtime.db.transaction():
             for (account, region, name), stats in dirty:
                 state = DynamoDBState(self.runtime.db, account, region)
-                record = state.tables.get(name)
+                record = state.catalog.get(name)
                 stats.dirty = False
                 if record is None:
                     continue
                 record["_stats"] = stats.saved()
-                state.tables.put(name, record)
+                state.catalog.put(name, record)
                 schema = self._schemas.get((account, region, name))
                 if schema is not None:
                     schema.record["_stats"] = record["_stats"]

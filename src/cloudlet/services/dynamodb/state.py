@@ -1,6 +1,6 @@
 """What DynamoDB keeps, per account and region.
 
-* ``tables``: table name -> the table's record (its description, settings and counters)
+* ``catalog``: table name -> the table's record (its description, settings and counters)
 * ``items``: ``uid + hash + partition + sort`` -> ``[size, item]`` (``[size, item, 1]`` when
   the item holds binary, kept as base64 text)
 * ``index_items``: ``uid + index number + hash + index keys + table keys`` -> the projected item
@@ -17,7 +17,7 @@ from cloudlet.store.scope import State, Table
 
 class DynamoDBState(State):
     service = "dynamodb"
-    tables = Table()
+    catalog = Table()
     items = Table()
     index_items = Table()
     expiry = Table()

@@ -217,7 +217,7 @@ class TableOperations:
         _check_stream(params.get("StreamSpecification"))
 
         state = self.state(ctx)
-        if name in state.tables:
+        if name in state.catalog:
             raise ServiceError("ResourceInUseException", f"Table already exists: {name}")
         now = self.runtime.clock.now()
         table_id = str(uuid.uuid4())
@@ -278,7 +278,7 @@ class TableOperations:
     def describe_table(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
         state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.tables.get(name)
+        record = state.catalog.get(name)
         if record is None:
             raise not_found(name)
         return {"Table": self.describe(state, record)}
@@ -306,7 +306,7 @@ class TableOperations:
     def update_table(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
         state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.tables.get(name)
+        record = state.catalog.get(name)
         if record is None:
             raise not_found(name)
         changes = ("ProvisionedThroughput", "BillingMode", "StreamSpecification", "GlobalSecondaryIndexUpdates",
@@ -466,7 +466,7 @@ class TableOperations:
     def delete_table(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
         state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.tables.get(name)
+        record = state.catalog.get(name)
         if record is None:
             raise not_found(name)
         if record.get("DeletionProtectionEnabled"):
@@ -492,8 +492,8 @@ class TableOperations:
         state = self.state(ctx)
         limit = params.get("Limit") or 100
         start = params.get("ExclusiveStartTableName")
-        names = [k for k in state.tables.keys(after=start, limit=limit + 1) if not k.startswith(PURGE_PREFIX)] \
-            if start is not None else [k for k in state.tables.keys(limit=limit + 1) if not k.startswith(PURGE_PREFIX)]
+        names = [k for k in state.catalog.keys(after=start, limit=limit + 1) if not k.startswith(PURGE_PREFIX)] \
+            if start is not None else [k for k in state.catalog.keys(limit=limit + 1) if not k.startswith(PURGE_PREFIX)]
         out: dict[str, Any] = {"TableNames": names[:limit]}
         if len(names) > limit:
             out["LastEvaluatedTableName"] = names[limit - 1]
@@ -507,7 +507,7 @@ class TableOperations:
             raise invalid(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
         state = self.state(ctx)
         name = arn[len(prefix):] if arn.startswith(prefix) else None
-        record = state.tables.get(name) if name and "/" not in name else None
+        record = state.catalog.get(name) if name and "/" not in name else None
         if record is None:
             raise ServiceError(
                 "AccessDeniedException",
@@ -546,7 +546,7 @@ class TableOperations:
     def update_time_to_live(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
         state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.tables.get(name)
+        record = state.catalog.get(name)
         if record is None:
             raise not_found(name)
         spec = params["TimeToLiveSpecification"]
@@ -571,7 +571,7 @@ class TableOperations:
     def describe_time_to_live(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
         state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.tables.get(name)
+        record = state.catalog.get(name)
         if record is None:
             raise not_found(name)
         ttl = record.get("_ttl") or {}
@@ -595,14 +595,14 @@ class TableOperations:
         return {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": description}
 
     def describe_continuous_backups(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        record = self.state(ctx).tables.get(table_name(params["TableName"]))
+        record = self.state(ctx).catalog.get(table_name(params["TableName"]))
         if record is None:
             raise ServiceError("TableNotFoundException", f"Table not found: {params['TableName']}")
         return {"ContinuousBackupsDescription": self._backups(record)}
 
     def update_continuous_backups(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
         state = self.state(ctx)
-        record = state.tables.get(table_name(params["TableName"]))
+        record = state.catalog.get(table_name(params["TableName"]))
         if record is None:
             raise ServiceError("TableNotFoundException", f"Table not found: {params['TableName']}")
         spec = params["PointInTimeRecoverySpecification"]
@@ -637,7 +637,7 @@ class TableOperations:
         """Finish what the last control-plane call started: a table or index becomes ACTIVE, or goes."""
         with self.runtime.db.transaction():
             state = DynamoDBState(self.runtime.db, account, region)
-            record = state.tables.get(name)
+            record = state.catalog.get(name)
             if record is None:
                 return
             status = record["TableStatus"]
@@ -673,7 +673,7 @@ class TableOperations:
         """Index a chunk of existing items into a new global secondary index, then the next chunk."""
         with self.runtime.db.transaction():
             state = DynamoDBState(self.runtime.db, account, region)
-            record = state.tables.get(name)
+            record = state.catalog.get(name)
             if record is None:
                 return
             schema = self.schema_of(state, record)
@@ -707,20 +707,20 @@ class TableOperations:
         name = record["TableName"]
         if record.get("StreamSpecification", {}).get("StreamEnabled"):
             self.streams.disable(state, record, self.runtime.clock.now())
-        state.tables.delete(name)
+        state.catalog.delete(name)
         self.forget_table(state, name)
         self.purge(state, record["_uid"], None)
 
     def purge(self: DynamoDBProvider, state: DynamoDBState, uid: str, index: int | None) -> None:
         """Delete a table's items (index None) or one index's entries, a chunk at a time between requests."""
         key = f"{PURGE_PREFIX}{uid}:{index if index is not None else ''}"
-        state.tables.put(key, {"uid": uid, "index": index})
+        state.catalog.put(key, {"uid": uid, "index": index})
         self.runtime.scheduler.call_later(0, self.purge_chunk, state.account, state.region, key)
 
     def purge_chunk(self: DynamoDBProvider, account: str, region: str, key: str) -> None:
         with self.runtime.db.transaction():
             state = DynamoDBState(self.runtime.db, account, region)
-            job = state.tables.get(key)
+            job = state.catalog.get(key)
             if job is None:
                 return
             uid = bytes.fromhex(job["uid"])
@@ -740,7 +740,7 @@ class TableOperations:
                     if k[8:16] == uid:
                         state.expiry.delete(k)
             if done:
-                state.tables.delete(key)
+                state.catalog.delete(key)
         if not done:
             self.runtime.scheduler.call_later(0, self.purge_chunk, account, region, key)
 

@@ -5,9 +5,10 @@ global secondary index's, is a token bucket: it refills at the provisioned units
 per second (Cloudlet's clock) and holds at most 300 seconds of unused capacity,
 DynamoDB's burst allowance. A bucket starts with one second's worth, so a test
 can reach the limit at once. A request is refused with
-ProvisionedThroughputExceededException while its bucket is empty; a request that
-is let in spends what it consumed, which may take the bucket below zero (as a
-large item does in DynamoDB). On-demand tables are never throttled.
+ProvisionedThroughputExceededException while its bucket holds less than the
+smallest request costs (a write unit, or half a read unit); a request that is let
+in spends what it consumed, which may take the bucket below zero (as a large
+item does in DynamoDB). On-demand tables are never throttled.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Throttle:
                 continue
             if kind == "read" and name != (only.name if only is not None and only.is_global else ""):
                 continue
-            if self._bucket(schema, name, kind, rate).level(rate, now) <= 0:
+            if self._bucket(schema, name, kind, rate).level(rate, now) < (0.5 if kind == "read" else 1.0):
                 raise ServiceError("ProvisionedThroughputExceededException", INDEX_EXCEEDED if name else TABLE_EXCEEDED)
 
     def _spend(self, schema: TableSchema, kind: str, consumed: Consumed) -> None:

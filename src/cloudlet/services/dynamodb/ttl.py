@@ -90,7 +90,7 @@ class Sweeper:
             self._arm_next()
 
     def _expire(self, state: DynamoDBState, table: str, key: bytes, now: float) -> None:
-        record = state.tables.get(table)
+        record = state.catalog.get(table)
         if record is None or record["TableStatus"] == "DELETING":
             return
         schema = self.provider.schema_of(state, record)
@@ -114,7 +114,7 @@ class Sweeper:
         db = self.runtime.db
         with db.transaction():
             state = DynamoDBState(db, account, region)
-            record = state.tables.get(name)
+            record = state.catalog.get(name)
             if record is None:
                 return
             schema = self.provider.schema_of(state, record)

@@ -76,7 +76,7 @@ class DynamoDBStreamsProvider(Provider):
         table = params.get("TableName")
         if table is not None and table.startswith("arn:"):
             table = table.split(":table/")[-1].split("/")[0]
-        if table is not None and table not in state.tables:
+        if table is not None and table not in state.catalog:
             raise _not_found(f"Table: {table} not found")
         limit = params.get("Limit") or 100
         start = params.get("ExclusiveStartStreamArn")

@@ -35,7 +35,7 @@ def test_unbuilt_operation_is_501_naming_service_and_operation(cloudlet) -> None
 @pytest.mark.parametrize(
     ("service", "call"),
     [
-        ("sns", lambda c: c.list_topics()),  # query
+        ("elasticache", lambda c: c.describe_cache_clusters()),  # query
         ("lambda", lambda c: c.list_functions()),  # rest-json
         ("cloudfront", lambda c: c.list_distributions()),  # rest-xml
         ("cloudwatch", lambda c: c.list_metrics()),  # smithy-rpc-v2-cbor

@@ -106,6 +106,9 @@ class ItemOperations:
             return legacy.conditions(params["Expected"], params.get("ConditionalOperator"), "Expected")
         if params.get("ConditionalOperator") is not None:
             raise invalid("ConditionalOperator can only be used when Filter or Expected has been specified.")
+        if ("ConditionExpression" not in params and "ExpressionAttributeNames" not in params
+                and "ExpressionAttributeValues" not in params):
+            return None
         expressions = RequestExpressions(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
         condition = expressions.condition(params.get("ConditionExpression"), "ConditionExpression")
         expressions.finish()
@@ -140,6 +143,8 @@ class ItemOperations:
     def read_projection(self: DynamoDBProvider, params: dict) -> list[tuple] | None:
         if params.get("AttributesToGet") is not None:
             return legacy.attributes_to_get(params["AttributesToGet"])
+        if "ProjectionExpression" not in params and "ExpressionAttributeNames" not in params:
+            return None
         expressions = RequestExpressions(params.get("ExpressionAttributeNames"), None)
         projection = expressions.projection(params.get("ProjectionExpression"))
         expressions.finish()

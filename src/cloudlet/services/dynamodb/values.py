@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Context, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from cloudlet.protocol.errors import ServiceError
@@ -75,9 +76,18 @@ def format_number(value: Decimal) -> str:
 
 
 def normalize_number(text: Any) -> str:
+    if text.__class__ is str:
+        return _normalized(text)
     return format_number(parse_number(text))
 
 
+@lru_cache(maxsize=8192)
+def _normalized(text: str) -> str:
+    # Items repeat their numbers (counters, flags, prices): parsing each once is worth a cache.
+    return format_number(parse_number(text))
+
+
+@lru_cache(maxsize=8192)
 def number_size(text: str) -> int:
     """Bytes a number costs: one, plus a byte per base-100 digit, plus one if negative.
 
@@ -135,7 +145,7 @@ def check_value(value: Any, seen: Checked) -> tuple[dict, int]:
         for name, member in inner.items():
             checked, member_size = check_value(member, seen)
             out[name] = checked
-            size += len(name.encode("utf-8")) + member_size + 1
+            size += _name_size(name) + member_size + 1
         return {"M": out}, size
     if kind == "L":
         size = 3
@@ -168,6 +178,19 @@ def check_value(value: Any, seen: Checked) -> tuple[dict, int]:
     raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 
 
+MAX_NAME = 65535  # characters (the model's AttributeName ceiling, checked here: see patches/dynamodb.json)
+
+
+def _name_size(name: str) -> int:
+    size = len(name) if name.isascii() else len(name.encode("utf-8"))
+    if size > MAX_NAME and len(name) > MAX_NAME:
+        raise invalid(
+            "1 validation error detected: Value at 'item' failed to satisfy constraint: Map keys must satisfy "
+            "constraint: [Member must have length less than or equal to 65535]"
+        )
+    return size
+
+
 def check_item(item: dict) -> tuple[dict, Checked]:
     """Validate and normalize a whole item (Item, or the result of an update)."""
     seen = Checked()
@@ -176,7 +199,7 @@ def check_item(item: dict) -> tuple[dict, Checked]:
     for name, value in item.items():
         checked, value_size = check_value(value, seen)
         out[name] = checked
-        size += len(name.encode("utf-8")) + value_size
+        size += _name_size(name) + value_size
     seen.size = size
     return out, seen
 

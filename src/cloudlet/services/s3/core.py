@@ -61,15 +61,27 @@ class S3Core(Provider):
                 raise errors.access_denied()
         return record
 
-    def config(self, bucket: str, kind: str, default: Any = None) -> Any:
+    def config(self, bucket: str | dict, kind: str, default: Any = None) -> Any:
+        """One configuration of a bucket (by name, or by record: then a kind the record says is absent
+        costs no read, which keeps configuration lookups off the object hot path)."""
+        if isinstance(bucket, dict):
+            if kind not in bucket.get("configs", ()):
+                return default
+            bucket = bucket["name"]
         return self.state().configs.get(f"{bucket}/{kind}", default)
 
     def set_config(self, bucket: str, kind: str, value: Any) -> None:
-        configs = self.state().configs
+        state = self.state()
         if value is None:
-            configs.delete(f"{bucket}/{kind}")
+            state.configs.delete(f"{bucket}/{kind}")
         else:
-            configs.put(f"{bucket}/{kind}", value)
+            state.configs.put(f"{bucket}/{kind}", value)
+        record = state.buckets.get(bucket)
+        if record is not None:
+            kinds = set(record.get("configs", ()))
+            kinds.discard(kind) if value is None else kinds.add(kind)
+            if kinds != set(record.get("configs", ())):
+                state.buckets.put(bucket, dict(record, configs=sorted(kinds)))
 
     @staticmethod
     def check_key(key: str) -> None:

@@ -153,7 +153,7 @@ class Lifecycle(Multipart):
 
     def expiration_header(self, bucket: dict, key: str, record: dict) -> str | None:
         """x-amz-expiration for a current version: when the first matching rule expires it."""
-        configuration = self.config(bucket["name"], "lifecycle")
+        configuration = self.config(bucket, "lifecycle")
         if not configuration:
             return None
         for rule in configuration["Rules"]:
@@ -170,7 +170,7 @@ class Lifecycle(Multipart):
         return None
 
     def abort_rule(self, bucket: dict, key: str, initiated: float) -> tuple[Any, str] | None:
-        configuration = self.config(bucket["name"], "lifecycle")
+        configuration = self.config(bucket, "lifecycle")
         for rule in (configuration or {}).get("Rules", []):
             abort = rule.get("AbortIncompleteMultipartUpload") or {}
             if rule["Status"] == "Enabled" and abort.get("DaysAfterInitiation") and key.startswith(_prefix(rule)):

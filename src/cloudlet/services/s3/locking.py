@@ -75,7 +75,7 @@ class Locking(ObjectOperations):
                 raise errors.invalid_argument("The retain until date must be in the future!")
             lock = {"mode": mode, "until": epoch(until)}
         elif bucket.get("lock"):
-            rule = ((self.config(bucket["name"], "object-lock") or {}).get("Rule") or {}).get("DefaultRetention")
+            rule = ((self.config(bucket, "object-lock") or {}).get("Rule") or {}).get("DefaultRetention")
             if rule:
                 days = rule.get("Days") or rule.get("Years", 0) * 365
                 lock = {"mode": rule["Mode"], "until": int(self.now()) + days * 86400}

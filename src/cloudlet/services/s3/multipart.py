@@ -19,7 +19,7 @@ from cloudlet.services.s3.core import http_date, owner
 from cloudlet.services.s3.listing import encode_if, next_after
 from cloudlet.services.s3.objects import ObjectOperations, _internal
 from cloudlet.services.s3.state import part_key, upload_key
-from cloudlet.services.s3.storage import BodyReader, ingest
+from cloudlet.services.s3.storage import BodyReader, Ingested, ingest
 
 MIN_PART = 5 * 1024 * 1024
 MAX_PART = 5 * 1024**3
@@ -111,16 +111,17 @@ class Multipart(ObjectOperations):
             wanted["ChecksumAlgorithm"] = "CRC64NVME"  # for the object's default full-object CRC
         ingested = await ingest(self.runtime, ctx, wanted, params.get("Body"))
         if ingested.size > MAX_PART:
-            self.runtime.blobs.delete(ingested.blob)
+            self.bodies.release(ingested.blob)
             raise ServiceError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
                                ProposedSize=str(ingested.size), MaxSizeAllowed=str(MAX_PART))
-        return self._store_part(ctx, params, number, ingested.blob, ingested.size, ingested.md5, ingested.checksums)
+        return self._store_part(ctx, params, number, ingested)
 
-    def _store_part(self, ctx: RequestContext, params: dict, number: int, blob: str, size: int, md5: str,
-                    checksums: dict[str, str]) -> dict:
+    def _store_part(self, ctx: RequestContext, params: dict, number: int, ingested: Ingested) -> dict:
+        blob, size, md5, checksums = ingested.blob, ingested.size, ingested.md5, ingested.checksums
         try:
             with self.runtime.db.transaction():
                 upload = self.upload(params)
+                self.bodies.keep(ingested)
                 state = self.state()
                 pkey = part_key(upload["id"], number)
                 old = state.parts.get(pkey)
@@ -130,7 +131,7 @@ class Multipart(ObjectOperations):
                         "checksums": checksums}
                 state.parts.put(pkey, part)
         except BaseException:
-            self.runtime.blobs.delete(blob)
+            self.bodies.release(blob)
             raise
         out: dict[str, Any] = {"ETag": part["etag"]}
         out.update(attributes.response_encryption(upload["record"]["sse"]))
@@ -153,10 +154,10 @@ class Multipart(ObjectOperations):
             reader = BodyReader(self.bodies, list(source.get("blobs") or []), start, end)
         wanted = {"ChecksumAlgorithm": (upload.get("checksum") or {}).get("alg") or "CRC64NVME"}
         try:
-            ingested = await ingest(self.runtime, _internal(ctx), wanted, reader)
+            ingested = await ingest(self.runtime, _internal(ctx), wanted, reader, size_hint=end - start)
         finally:
             reader.close()
-        stored = self._store_part(ctx, params, number, ingested.blob, ingested.size, ingested.md5, ingested.checksums)
+        stored = self._store_part(ctx, params, number, ingested)
         result: dict[str, Any] = {"ETag": stored.pop("ETag"), "LastModified": http_date(self.now())}
         for name in [n for n in stored if n.startswith("Checksum")]:
             result[name] = stored.pop(name)

@@ -171,7 +171,7 @@ class Notifications(ObjectOperations):
     # --- events ----------------------------------------------------------------------------
 
     def emit(self, ctx: RequestContext | None, bucket: dict, event: str, record: dict, **extra: Any) -> None:
-        configuration = self.config(bucket["name"], "notification")
+        configuration = self.config(bucket, "notification")
         if not configuration:
             return
         key = record.get("key", "")

@@ -75,7 +75,7 @@ class ObjectOperations(Versions):
             "meta": attributes.metadata(params),
             "class": attributes.storage_class(params),
             "tags": attributes.tags_from_header(params.get("Tagging")),
-            "sse": attributes.encryption(params, self.config(bucket["name"], "encryption"), bucket["region"],
+            "sse": attributes.encryption(params, self.config(bucket, "encryption"), bucket["region"],
                                          bucket["account"]),
             "owner": ctx.account,
         }
@@ -96,7 +96,7 @@ class ObjectOperations(Versions):
 
     def check_object_acl(self, bucket: dict, acl: str) -> None:
         """Objects in a bucket that enforces bucket-owner ownership take no ACL but the owner's."""
-        ownership = self.config(bucket["name"], "ownership") or {}
+        ownership = self.config(bucket, "ownership") or {}
         rule = (ownership.get("Rules") or [{}])[0].get("ObjectOwnership")
         if rule == "BucketOwnerEnforced" and acl not in ("private", "bucket-owner-full-control"):
             raise ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
@@ -112,7 +112,7 @@ class ObjectOperations(Versions):
         with self.runtime.db.transaction():
             bucket = self.bucket(ctx, name)
             record = self.new_record(ctx, bucket, params)
-            conditions.check_write(params, self.current(name, key), key)
+            self.check_write(params, name, key)
         if from_request and ctx.request is not None and storage_length_missing(ctx):
             raise ServiceError("MissingContentLength", "You must provide the Content-Length HTTP header.", 411)
         requested = _requested_algorithms(params, ctx if from_request else _internal(ctx))
@@ -122,14 +122,15 @@ class ObjectOperations(Versions):
             self.check_size(params, ingested)
             with self.runtime.db.transaction():
                 bucket = self.bucket(ctx, name)
-                conditions.check_write(params, self.current(name, key), key)
+                self.check_write(params, name, key)
+                self.bodies.keep(ingested)
                 record.update(self.body_fields(ingested))
                 record["checksum"] = checksum_record(ingested, requested)
                 record["mtime"] = int(self.now())
                 record = self.write_version(bucket, key, record)
                 self.emit(ctx, bucket, event, record)
         except BaseException:
-            self.runtime.blobs.delete(ingested.blob)
+            self.bodies.release(ingested.blob)
             raise
         out: dict[str, Any] = {"ETag": record["etag"]}
         out.update(attributes.response_encryption(record["sse"]))
@@ -145,6 +146,11 @@ class ObjectOperations(Versions):
             out["ChecksumCRC64NVME"] = checksum["value"]
             out["ChecksumType"] = "FULL_OBJECT"
         return out
+
+    def check_write(self, params: dict, bucket: str, key: str) -> None:
+        """Conditional writes (the current version is read only when a condition needs it)."""
+        if params.get("IfNoneMatch") is not None or params.get("IfMatch") is not None:
+            conditions.check_write(params, self.current(bucket, key), key)
 
     def check_size(self, params: dict, ingested: Ingested) -> None:
         """Form uploads bound the size in their policy (see post.py)."""
@@ -347,20 +353,21 @@ class ObjectOperations(Versions):
             requested = [source["checksum"]["alg"]]
         wanted = {"ChecksumAlgorithm": (requested or ["CRC64NVME"])[0]}
         try:
-            ingested = await ingest(self.runtime, _internal(ctx), wanted, reader)
+            ingested = await ingest(self.runtime, _internal(ctx), wanted, reader, size_hint=source["size"])
         finally:
             reader.close()
         try:
             with self.runtime.db.transaction():
                 bucket = self.bucket(ctx, name)
                 conditions.check_write(params, self.current(name, key), key)
+                self.bodies.keep(ingested)
                 record.update(self.body_fields(ingested))
                 record["checksum"] = checksum_record(ingested, requested)
                 record["mtime"] = int(self.now())
                 record = self.write_version(bucket, key, record)
                 self.emit(ctx, bucket, "ObjectCreated:Copy", record)
         except BaseException:
-            self.runtime.blobs.delete(ingested.blob)
+            self.bodies.release(ingested.blob)
             raise
         result: dict[str, Any] = {"ETag": record["etag"], "LastModified": http_date(record["mtime"])}
         if record.get("checksum") and not record["checksum"].get("default"):

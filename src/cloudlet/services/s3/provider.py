@@ -50,7 +50,7 @@ class S3Provider(PostObject, Notifications, Lifecycle, Locking, ObjectSubresourc
             blobs.add(part["blob"])
         super().reset()
         for blob in blobs:
-            self.runtime.blobs.delete(blob)
+            self.bodies.release(blob)
 
     # --- HTTP that is not an operation --------------------------------------------------------
 

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import re
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.s3 import chunked, errors
 from cloudlet.services.s3.checksums import ALGORITHMS, digest_size, new_hasher
 from cloudlet.services.s3.state import S3State
+from cloudlet.store.blobs import BlobInfo
 
 if TYPE_CHECKING:
     from cloudlet.context import RequestContext
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 1 << 20
+INLINE_LIMIT = 128 * 1024  # bodies up to this size live in the database (see state.py)
 MAX_SINGLE_UPLOAD = 5 * 1024**3
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 CHECKSUM_MEMBERS = {alg: "Checksum" + alg for alg in ALGORITHMS}
@@ -47,6 +50,11 @@ class Ingested:
     size: int
     md5: str  # hex
     checksums: dict[str, str] = field(default_factory=dict)  # algorithm -> base64 value (verified)
+    data: bytes | None = None  # the body itself when it is small enough to live in the database
+
+
+def is_inline(blob: str) -> bool:
+    return blob.startswith("i")
 
 
 def _b64(digest: bytes) -> str:
@@ -121,8 +129,9 @@ def declared_length(ctx: RequestContext) -> int | None:
     return int(text)
 
 
-async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any) -> Ingested:
-    """Store a request body as a blob, verifying every digest the request carries."""
+async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any, size_hint: int | None = None) -> Ingested:
+    """Store a request body (a blob file, or bytes for the database when small), verifying every digest
+    the request carries.  Nothing is visible until the caller commits a record pointing to it."""
     headers = ctx.request.headers if ctx.request is not None else {}
     content_sha256 = headers.get("x-amz-content-sha256", "")
     expected, trailed = _wants(params, headers, headers.get("x-amz-trailer"))
@@ -130,6 +139,7 @@ async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any)
     if content_md5 is not None and not _valid_b64(content_md5, 16):
         raise errors.invalid_digest(content_md5)
     length = declared_length(ctx)
+    length_hint = size_hint if length is None else length
     if length is not None and length > MAX_SINGLE_UPLOAD:
         raise ServiceError(
             "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
@@ -169,7 +179,12 @@ async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any)
     if payload_hasher is not None:
         taps.append(payload_hasher)
     stream = _tapped(source, taps) if taps else source
-    info = await runtime.blobs.write(stream)
+    data = None
+    if length_hint is not None and length_hint <= INLINE_LIMIT:
+        data = await _collect(stream, length_hint)
+        info = BlobInfo("i" + uuid.uuid4().hex, len(data), hashlib.md5(data).hexdigest())
+    else:
+        info = await runtime.blobs.write(stream)
     try:
         if length is not None and info.size != length and (streaming or ctx.request is not None):
             raise errors.incomplete_body()
@@ -193,9 +208,29 @@ async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any)
                 raise errors.bad_checksum(algorithm)
             values[algorithm] = value
     except BaseException:
-        runtime.blobs.delete(info.id)
+        if data is None:
+            runtime.blobs.delete(info.id)
         raise
-    return Ingested(info.id, info.size, info.md5, values)
+    return Ingested(info.id, info.size, info.md5, values, data)
+
+
+async def _collect(stream: AsyncIterable[bytes] | Iterable[bytes], limit: int) -> bytes:
+    """A small body in memory; more than announced is an error, never a bigger buffer."""
+    parts = []
+    size = 0
+    if hasattr(stream, "__aiter__"):
+        async for chunk in stream:  # type: ignore[union-attr]
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise errors.incomplete_body()
+    else:
+        for chunk in stream:  # type: ignore[union-attr]
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise errors.incomplete_body()
+    return b"".join(parts)
 
 
 async def _aiter(items: list[bytes]) -> AsyncIterator[bytes]:
@@ -238,8 +273,10 @@ class BodyReader:
         while self._index < len(segments) and self._offset >= segments[self._index][1]:
             self._offset -= segments[self._index][1]
             self._index += 1
+        # small bodies live in the database: read now, while the record that names them is current
+        self._inline = {s[0]: bodies.read_inline(s[0]) for s in segments if is_inline(s[0])}
         self._pinned = True
-        bodies.pin([s[0] for s in segments])
+        bodies.pin([s[0] for s in segments if not is_inline(s[0])])
 
     def __aiter__(self) -> BodyReader:
         return self
@@ -247,6 +284,15 @@ class BodyReader:
     async def __anext__(self) -> bytes:
         while self._pos < self._end and self._index < len(self._segments):
             blob, size = self._segments[self._index]
+            if blob in self._inline:
+                want = min(self._end - self._pos, size - self._offset)
+                data = self._inline[blob][self._offset:self._offset + want]
+                self._index += 1
+                self._offset = 0
+                if not data:
+                    continue
+                self._pos += len(data)
+                return data
             if self._file is None:
                 self._file = open(self._bodies.runtime.blobs.path(blob), "rb")  # noqa: SIM115
                 if self._offset:
@@ -271,7 +317,7 @@ class BodyReader:
             self._file = None
         if self._pinned:
             self._pinned = False
-            self._bodies.unpin([s[0] for s in self._segments])
+            self._bodies.unpin([s[0] for s in self._segments if not is_inline(s[0])])
 
     def __del__(self) -> None:
         self.close()
@@ -313,14 +359,32 @@ class Bodies:
 
     def discard(self, blobs: Iterable[str]) -> None:
         """Blobs to delete once the current transaction commits (nothing, if it rolls back)."""
-        garbage = self.state().garbage
+        state = self.state()
         any_ = False
         for blob in blobs:
-            if blob:
-                garbage.put(blob, 1)
+            if not blob:
+                continue
+            if is_inline(blob):
+                state.inline.delete(blob)  # a row: gone with the commit, back with a rollback
+            else:
+                state.garbage.put(blob, 1)
                 any_ = True
         if any_:
             self.schedule_drain()
+
+    def keep(self, ingested: Ingested) -> None:
+        """Store a small body's bytes (call in the transaction that commits the record naming it)."""
+        if ingested.data is not None:
+            self.state().inline.put(ingested.blob, base64.b64encode(ingested.data).decode("ascii"))
+
+    def release(self, blob: str) -> None:
+        """Forget a body no committed record names (a failed write)."""
+        if not is_inline(blob):
+            self.runtime.blobs.delete(blob)
+
+    def read_inline(self, blob: str) -> bytes:
+        text = self.state().inline.get(blob)
+        return base64.b64decode(text) if text else b""
 
     def schedule_drain(self) -> None:
         if self._drain_scheduled:

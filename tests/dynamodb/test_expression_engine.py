@@ -311,3 +311,17 @@ def test_garbage_never_crashes_the_parsers(text: str) -> None:
             parse(text)
         except ExpressionError as e:
             assert e.message
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(["SELECT", " * ", "FROM", ' "t" ', "WHERE", " a ", "=", "'x'", "?", "AND", "(", ")",
+                                 "[", "]", "{", "}", "<<", ">>", ",", ".", "1", "INSERT INTO", "VALUE", "UPDATE",
+                                 "SET", "REMOVE", "DELETE", "RETURNING", "ALL OLD *", "EXISTS", "IN", "IS MISSING",
+                                 "'", '"', "!", ":"]), max_size=25).map("".join))
+def test_garbage_never_crashes_the_partiql_parser(text: str) -> None:
+    from cloudlet.services.dynamodb.partiql.parser import parse
+
+    try:
+        parse(text, [{"S": "p"}])
+    except ServiceError as e:
+        assert e.code == "ValidationException" and e.message

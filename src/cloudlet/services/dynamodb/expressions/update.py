@@ -32,6 +32,19 @@ def term(item: dict, node: tuple) -> dict:
     if tag == "if_not_exists":
         value = resolve(item, node[1])
         return value if value is not None else term(item, node[2])
+    if tag in ("set_add", "set_delete"):  # PartiQL's set functions
+        current = resolve(item, node[1])
+        change = term(item, node[2])
+        kind = next(iter(change))
+        if kind not in ("SS", "NS", "BS") or (current is not None and next(iter(current)) != kind):
+            raise EvaluationError(WRONG_TYPE)
+        present = list(current[kind]) if current is not None else []
+        if tag == "set_add":
+            return {kind: present + [x for x in change[kind] if x not in present]}
+        remaining = [x for x in present if x not in change[kind]]
+        if not remaining:
+            raise EvaluationError("An operand in the update expression has an incorrect data type")
+        return {kind: remaining}
     if tag == "list_append":
         a, b = term(item, node[1]), term(item, node[2])
         if "L" not in a or "L" not in b:

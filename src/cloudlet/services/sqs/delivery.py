@@ -86,6 +86,26 @@ class Delivery:
             if regroup:
                 self.regroup(message["g"])
 
+    def remove_many(self, found: list[tuple[int, Message]]) -> None:
+        """Delete several messages in a few statements (DeleteMessageBatch)."""
+        if not found:
+            return
+        state = self.state
+        vkeys = [self._vkey(message["v"], seq) for seq, message in found]
+        state.messages.delete_many([self._mkey(seq) for seq, _ in found])
+        state.visible.delete_many(vkeys)
+        delayed = [key for key, (_, message) in zip(vkeys, found, strict=True) if message.get("dl")]
+        if delayed:
+            state.delayed.delete_many(delayed)
+        if self.fifo:
+            state.group_messages.delete_many([f"{self.qid} {message['g']} {sq(seq)}" for seq, message in found])
+            for group in {message["g"] for _, message in found}:
+                self.regroup(group)
+
+    def get_many(self, seqs: list[int]) -> dict[int, Message]:
+        found = self.state.messages.get_many([self._mkey(seq) for seq in seqs])
+        return {int(key[-17:]): message for key, message in found.items()}
+
     def get(self, seq: int) -> Message | None:
         return self.state.messages.get(self._mkey(seq))
 
@@ -104,14 +124,32 @@ class Delivery:
 
     # --- receiving --------------------------------------------------------------------------
 
-    def _take(self, seq: int, message: Message, visibility_ms: int) -> str:
-        """Hand a message out: count the receive, hide it for the visibility timeout; its receipt handle."""
-        message["c"] = message.get("c", 0) + 1
-        message.setdefault("f", self.now)
-        message["r"] = self.now
-        self.set_visible_at(seq, message, self.now + visibility_ms)
-        self.save(seq, message)
-        return receipts.encode(self.qid, seq, message["c"], self.now)
+    def _take(self, found: list[tuple[int, Message]], visibility_ms: int) -> list[tuple[int, Message, str]]:
+        """Hand messages out: count the receive, hide them for the visibility timeout (a few statements for
+        the whole batch); each with its receipt handle."""
+        if not found:
+            return []
+        now, visible_at = self.now, self.now + visibility_ms
+        old_keys, delayed_keys, new_keys, rows, out = [], [], [], [], []
+        for seq, message in found:
+            old = self._vkey(message["v"], seq)
+            old_keys.append(old)
+            if message.pop("dl", None):
+                delayed_keys.append(old)
+            message["c"] = message.get("c", 0) + 1
+            message.setdefault("f", now)
+            message["r"] = now
+            message["v"] = visible_at
+            new_keys.append((self._vkey(visible_at, seq), 1))
+            rows.append((self._mkey(seq), message))
+            out.append((seq, message, receipts.encode(self.qid, seq, message["c"], now)))
+        state = self.state
+        state.visible.delete_many(old_keys)
+        if delayed_keys:
+            state.delayed.delete_many(delayed_keys)
+        state.visible.put_many(new_keys)
+        state.messages.put_many(rows)
+        return out
 
     def _expired(self, message: Message, retention_ms: int) -> bool:
         return message.get("et", message["st"]) + retention_ms <= self.now
@@ -122,32 +160,41 @@ class Delivery:
         """Up to ``count`` visible messages, in order: (seq, message, receipt handle) each."""
         if self.fifo:
             return self._receive_fifo(count, visibility_ms, retention_ms, max_receives, dead)
-        taken: list[tuple[int, Message, str]] = []
+        found: list[tuple[int, Message]] = []
         seen: set[int] = set()
-        for key, _ in walk(self.state.visible, self.prefix, self._due(), batch=count + 2):
-            seq = int(key[-17:])
-            if seq in seen:  # moved forward by this very receive (a visibility timeout of 0)
-                continue
-            seen.add(seq)
-            message = self.get(seq)
-            if message is None:
-                self.state.visible.delete(key)
-                continue
-            if self._expired(message, retention_ms):
-                self.remove(seq, message)
-                continue
-            if max_receives is not None and message.get("c", 0) >= max_receives and dead(seq, message):
-                continue
-            taken.append((seq, message, self._take(seq, message, visibility_ms)))
-            if len(taken) == count:
+        after = None
+        while len(found) < count:
+            # A page of the due index and its messages in two statements, however deep the queue.
+            limit = count - len(found) + 2
+            rows = list(self.state.visible.items(self.prefix, self._due(), after=after, limit=limit))
+            if not rows:
                 break
-        return taken
+            after = rows[-1][0]
+            seqs = [int(key[-17:]) for key, _ in rows]
+            messages = self.state.messages.get_many([self._mkey(seq) for seq in seqs])
+            for (key, _), seq in zip(rows, seqs, strict=True):
+                if seq in seen:
+                    continue
+                seen.add(seq)
+                message = messages.get(self._mkey(seq))
+                if message is None:
+                    self.state.visible.delete(key)
+                elif self._expired(message, retention_ms):
+                    self.remove(seq, message)
+                elif not (max_receives is not None and message.get("c", 0) >= max_receives and dead(seq, message)):
+                    found.append((seq, message))
+                    if len(found) == count:
+                        break
+            if len(rows) < limit:
+                break
+        return self._take(found, visibility_ms)
 
     def _receive_fifo(
         self, count: int, visibility_ms: int, retention_ms: int, max_receives: int | None, dead: DeadLetter
     ) -> list[tuple[int, Message, str]]:
         """The heads of the available groups, as many of a group's messages in order as fit first."""
         taken: list[tuple[int, Message, str]] = []
+        found: list[tuple[int, Message]] = []
         done: set[str] = set()
         for _, group in walk(self.state.group_index, self.prefix, self._due(), batch=count + 1):
             if group in done:
@@ -167,9 +214,11 @@ class Delivery:
                     continue
                 if max_receives is not None and message.get("c", 0) >= max_receives and dead(seq, message):
                     continue
-                taken.append((seq, message, self._take(seq, message, visibility_ms)))
-                if len(taken) == count:
+                found.append((seq, message))
+                if len(taken) + len(found) == count:
                     break
+            taken += self._take(found, visibility_ms)
+            found = []
             self.regroup(group)
             if len(taken) == count:
                 break

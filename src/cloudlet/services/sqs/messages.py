@@ -106,8 +106,8 @@ def _is_number(text: str) -> bool:
         return False
     if number == 0:
         return True
-    digits = number.normalize().as_tuple()
-    if len(digits.digits) > 38:
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")  # (normalize() would round to 28 digits)
+    if len(digits) > 38:
         return False
     magnitude = number.copy_abs()
     return Decimal("1e-128") <= magnitude <= Decimal("1e126")

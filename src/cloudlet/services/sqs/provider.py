@@ -53,6 +53,8 @@ class SqsProvider(Provider):
         self._waiters: dict[str, asyncio.Event] = {}  # qid -> the event the queue's long polls wait on
         self._last_seq: dict[str, int] = {}  # qid -> last sequence number handed out
         self._next_expiry: dict[str, int | None] = {}  # qid -> no message expires before (None: empty)
+        # (account, region, name) -> the queue record, for the hot paths; every write drops its entry
+        self._queues: dict[tuple[str, str, str], dict] = {}
         self.moves = MoveTasks(self)
 
     async def start(self) -> None:
@@ -62,6 +64,7 @@ class SqsProvider(Provider):
         super().reset()
         self._last_seq.clear()
         self._next_expiry.clear()
+        self._queues.clear()
         self.moves.forget()
         for event in self._waiters.values():
             event.set()  # waiting receivers look again and find their queue gone
@@ -75,8 +78,12 @@ class SqsProvider(Provider):
     def state(self, account: str, region: str) -> SqsState:
         return SqsState(self.runtime.db, account, region)
 
-    def locate(self, ctx: RequestContext, params: dict) -> tuple[SqsState, dict]:
-        """The queue a request names (by QueueUrl, or by the path it was posted to) and its state."""
+    def locate(self, ctx: RequestContext, params: dict, for_update: bool = False) -> tuple[SqsState, dict]:
+        """The queue a request names (by QueueUrl, or by the path it was posted to) and its state.
+
+        Reads come from a cache of queue records; ``for_update`` reads the stored record (the caller
+        changes and saves it, and the cache forgets it: a rolled-back change never reaches the cache).
+        """
         url = params.get("QueueUrl")
         if url:
             address = parse_queue_url(url, ctx)
@@ -85,10 +92,20 @@ class SqsProvider(Provider):
             if address is None:
                 raise errors.missing_parameter("QueueUrl")
         state = self.state(address.account, address.region)
-        queue = state.queues.get(address.name)
+        queue = None if for_update else self._queues.get(address)
         if queue is None:
-            raise errors.queue_does_not_exist(ctx)
+            queue = state.queues.get(address.name)
+            if queue is None:
+                raise errors.queue_does_not_exist(ctx)
+            if for_update:
+                self._queues.pop(address, None)
+            else:
+                self._queues[address] = queue
         return state, queue
+
+    def save_queue(self, state: SqsState, queue: dict) -> None:
+        state.queues.put(queue["name"], queue)
+        self._queues.pop((state.account, state.region, queue["name"]), None)
 
     def url(self, ctx: RequestContext, queue: dict) -> str:
         return queue_url(ctx, queue["account"], queue["name"], f"localhost:{self.runtime.config.port}")
@@ -211,16 +228,17 @@ class SqsProvider(Provider):
         return out
 
     def delete_queue(self, ctx: RequestContext, params: dict) -> None:
-        state, queue = self.locate(ctx, params)
+        state, queue = self.locate(ctx, params, for_update=True)
         Delivery(state, queue, self.now()).clear(everything=True)
         state.queues.delete(queue["name"])
+        self._queues.pop((state.account, state.region, queue["name"]), None)
         state.deleted.put(queue["name"], self.now())
         self._last_seq.pop(queue["id"], None)
         self._next_expiry.pop(queue["id"], None)
         self.wake(queue)
 
     def purge_queue(self, ctx: RequestContext, params: dict) -> None:
-        state, queue = self.locate(ctx, params)
+        state, queue = self.locate(ctx, params, for_update=True)
         now = self.now()
         purged = queue.get("purged")
         if purged is not None and now - purged < 60_000:
@@ -229,7 +247,7 @@ class SqsProvider(Provider):
             )
         Delivery(state, queue, now).clear()
         queue["purged"] = now
-        state.queues.put(queue["name"], queue)
+        self.save_queue(state, queue)
         self._next_expiry[queue["id"]] = None
 
     def get_queue_attributes(self, ctx: RequestContext, params: dict) -> dict:
@@ -238,13 +256,13 @@ class SqsProvider(Provider):
         return {"Attributes": queues.view(queue, params.get("AttributeNames") or [], delivery)}
 
     def set_queue_attributes(self, ctx: RequestContext, params: dict) -> None:
-        state, queue = self.locate(ctx, params)
+        state, queue = self.locate(ctx, params, for_update=True)
         changes = queues.normalized_changes(params.get("Attributes") or {}, queue["fifo"], creating=False)
         self._check_redrive(changes, queues.arn_of(queue), queue["fifo"])
         attrs.apply(queue["attributes"], changes)
         attrs.check_combination(queue["attributes"], changes)
         queue["modified"] = int(self.runtime.clock.now())
-        state.queues.put(queue["name"], queue)
+        self.save_queue(state, queue)
         if "MessageRetentionPeriod" in changes:
             self._next_expiry.pop(queue["id"], None)
 
@@ -283,22 +301,22 @@ class SqsProvider(Provider):
         return dict(tags)
 
     def tag_queue(self, ctx: RequestContext, params: dict) -> None:
-        state, queue = self.locate(ctx, params)
+        state, queue = self.locate(ctx, params, for_update=True)
         queue["tags"].update(self._checked_tags(params.get("Tags") or {}))
-        state.queues.put(queue["name"], queue)
+        self.save_queue(state, queue)
 
     def untag_queue(self, ctx: RequestContext, params: dict) -> None:
-        state, queue = self.locate(ctx, params)
+        state, queue = self.locate(ctx, params, for_update=True)
         for key in params.get("TagKeys") or []:
             queue["tags"].pop(key, None)
-        state.queues.put(queue["name"], queue)
+        self.save_queue(state, queue)
 
     def list_queue_tags(self, ctx: RequestContext, params: dict) -> dict:
         _, queue = self.locate(ctx, params)
         return {"Tags": dict(queue["tags"])}
 
     def add_permission(self, ctx: RequestContext, params: dict) -> None:
-        state, queue = self.locate(ctx, params)
+        state, queue = self.locate(ctx, params, for_update=True)
         label = params["Label"]
         if not _LABEL.match(label):
             raise errors.invalid_value(
@@ -320,17 +338,17 @@ class SqsProvider(Provider):
             raise ServiceError("OverLimit", f"{len(actions)} Actions were found, maximum allowed is 7.")
         stored = queue["attributes"]
         stored["Policy"] = attrs.add_permission(stored.get("Policy"), queues.arn_of(queue), label, accounts, actions)
-        state.queues.put(queue["name"], queue)
+        self.save_queue(state, queue)
 
     def remove_permission(self, ctx: RequestContext, params: dict) -> None:
-        state, queue = self.locate(ctx, params)
+        state, queue = self.locate(ctx, params, for_update=True)
         stored = queue["attributes"]
         policy = attrs.remove_permission(stored.get("Policy"), queues.arn_of(queue), params["Label"])
         if policy is None:
             stored.pop("Policy", None)
         else:
             stored["Policy"] = policy
-        state.queues.put(queue["name"], queue)
+        self.save_queue(state, queue)
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -634,13 +652,28 @@ class SqsProvider(Provider):
         entries = params.get("Entries") or []
         _check_batch(entries, "DeleteMessageBatchRequestEntry")
         delivery = Delivery(state, queue, self.now())
-        successful, failed = [], []
+        successful, failed, wanted = [], [], []
         for entry in entries:
             try:
-                self._delete(delivery, entry["ReceiptHandle"])
-                successful.append({"Id": entry["Id"]})
+                wanted.append((entry, self._receipt(queue, entry["ReceiptHandle"])))
             except ServiceError as error:
                 failed.append(_failure(entry["Id"], error))
+        found = delivery.get_many([receipt.seq for _, receipt in wanted])
+        removing: dict[int, Message] = {}
+        for entry, receipt in wanted:
+            message = found.get(receipt.seq)
+            if message is not None and delivery.fifo and (
+                message["c"] != receipt.count or message["v"] <= delivery.now
+            ):
+                failed.append(_failure(entry["Id"], errors.invalid_value(
+                    "ReceiptHandle", entry["ReceiptHandle"], "The receipt handle has expired.")))
+                continue
+            if message is not None:
+                removing[receipt.seq] = message
+            successful.append({"Id": entry["Id"]})
+        delivery.remove_many(list(removing.items()))
+        if removing and delivery.fifo:
+            self.wake(queue)
         return {"Successful": successful, "Failed": failed}
 
     def _change_visibility(self, delivery: Delivery, handle: str, timeout: int | None) -> None:
@@ -658,7 +691,8 @@ class SqsProvider(Provider):
         if delivery.fifo and (message["c"] != receipt.count or message["v"] <= now):
             raise errors.invalid_value("ReceiptHandle", handle, "The receipt handle has expired.")
         visible_at = now + timeout * 1000
-        if visible_at - message.get("r", now) > 43_200_000:
+        # 12 hours at most from the receive, counted in whole seconds as SQS counts them.
+        if (now - message.get("r", now)) // 1000 + timeout > 43200:
             raise errors.invalid_value(
                 "VisibilityTimeout", timeout, "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]."
             )

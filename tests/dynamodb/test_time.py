@@ -196,3 +196,23 @@ def test_provisioned_tables_throttle_when_the_option_is_on(cloud, ddb) -> None: 
     on_demand = create(ddb, unique("od"))
     for i in range(20):
         ddb.put_item(TableName=on_demand, Item={"pk": {"S": str(i)}, "v": big})
+
+
+def test_stream_records_are_published_on_the_bus(cloud, ddb, streams) -> None:  # noqa: ANN001
+    seen: list[dict] = []
+    unsubscribe = cloud.server.runtime.bus.subscribe("dynamodb:stream-record", lambda topic, event: seen.append(event))
+    try:
+        name = create(ddb, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        ddb.put_item(TableName=name, Item={"pk": {"S": "bus"}, "b": {"B": b"\x00"}})
+        cloud.advance_clock(0)  # the admin call waits for queued bus handlers
+    finally:
+        unsubscribe()
+    mine = [e for e in seen if e["table"] == name]
+    assert len(mine) == 1
+    event = mine[0]
+    assert (event["account"], event["region"]) == ("000000000000", "us-east-1")
+    assert event["stream_arn"] == ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    assert event["record"]["eventName"] == "INSERT"
+    assert event["record"]["dynamodb"]["NewImage"] == {"pk": {"S": "bus"}, "b": {"B": b"\x00"}}
+    records, _ = _records(streams, event["stream_arn"])
+    assert records[0]["dynamodb"]["SequenceNumber"] == event["record"]["dynamodb"]["SequenceNumber"]

@@ -21,6 +21,7 @@ from cloudlet.services.s3.listing import Listing
 from cloudlet.services.s3.locking import Locking
 from cloudlet.services.s3.notifications import TOPIC, Notifications
 from cloudlet.services.s3.post import PostObject
+from cloudlet.services.s3.select.operation import Select
 from cloudlet.services.s3.website import WEBSITE_HOST, Website
 
 WEBSITE_PATH = "/_cloudlet/s3/website/"
@@ -31,8 +32,8 @@ def _bucket_and_resource(raw_path: str) -> tuple[str, str]:
     return parts[0], "OBJECT" if len(parts) > 1 and parts[1] else "BUCKET"
 
 
-class S3Provider(PostObject, Notifications, Lifecycle, Locking, ObjectSubresources, Website, Cors, Listing, BucketConfigs,
-                 BucketOperations):
+class S3Provider(PostObject, Notifications, Lifecycle, Locking, ObjectSubresources, Website, Cors, Select, Listing,
+                 BucketConfigs, BucketOperations):
     """S3's operations; feature parts come first so their hooks override the defaults."""
 
     async def start(self) -> None:

@@ -282,6 +282,13 @@ class BodyReader:
         return self
 
     async def __anext__(self) -> bytes:
+        data = self.next_chunk()
+        if not data:
+            raise StopAsyncIteration
+        return data
+
+    def next_chunk(self) -> bytes:
+        """The next chunk, read now; b"" at the end (the reader is then closed)."""
         while self._pos < self._end and self._index < len(self._segments):
             blob, size = self._segments[self._index]
             if blob in self._inline:
@@ -309,7 +316,7 @@ class BodyReader:
             self._offset += len(data)
             return data
         self.close()
-        raise StopAsyncIteration
+        return b""
 
     def close(self) -> None:
         if self._file is not None:

@@ -68,6 +68,22 @@ def test_ranges_count_and_delete_without_reading_values(db: Database) -> None:
     assert state.items.count() == 2
 
 
+def test_many_keys_in_one_statement(db: Database) -> None:
+    state = ExampleState(db, "1", "r")
+    with db.transaction():
+        state.items.put_many([(f"k{i:04d}", {"n": i}) for i in range(1200)])  # more than one IN (...) list
+    assert state.items.get_many(["k0001", "k1199", "absent"]) == {"k0001": {"n": 1}, "k1199": {"n": 1199}}
+    assert len(state.items.get_many([f"k{i:04d}" for i in range(1200)])) == 1200
+    with pytest.raises(RuntimeError), db.transaction():
+        state.items.delete_many([f"k{i:04d}" for i in range(600)])
+        raise RuntimeError("boom")
+    assert state.items.count() == 1200
+    with db.transaction():
+        assert state.items.delete_many([f"k{i:04d}" for i in range(600)] + ["absent"]) == 600
+    assert state.items.count() == 600 and state.items.get("k0600") == {"n": 600}
+    state.items.put_many([])
+
+
 def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     state = ExampleState(db, "1", "r")
     state.items.put("kept", 1)

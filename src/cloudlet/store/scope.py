@@ -71,6 +71,16 @@ class TableView:
     def delete(self, key: Key) -> bool:
         return self.db.delete(self.scope, key)
 
+    def get_many(self, keys: list[Key]) -> dict[Key, Any]:
+        """Several keys' values in one statement; missing keys are left out."""
+        return self.db.get_many(self.scope, keys)
+
+    def put_many(self, items: list[tuple[Key, Any]]) -> None:
+        self.db.put_many(self.scope, items)
+
+    def delete_many(self, keys: list[Key]) -> int:
+        return self.db.delete_many(self.scope, keys)
+
     def items(self, start: Key | None = None, end: Key | None = None, **options: Any) -> Iterator[tuple[Key, Any]]:
         """Items in key order; options: prefix, after, reverse, limit."""
         return self.db.scan(self.scope, start, end, **options)

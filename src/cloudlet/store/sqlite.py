@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 Key = str | bytes
+_MAX_KEYS = 500  # keys per IN (...) list, well below SQLite's limit on bound parameters
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
@@ -55,12 +56,12 @@ class Database:
         """All writes inside commit together or not at all.  Re-entrant."""
         return self._transaction
 
-    def _write(self, sql: str, args: tuple) -> sqlite3.Cursor:
+    def _write(self, sql: str, args: tuple | list, many: bool = False) -> sqlite3.Cursor:
         with self._lock:
             if self._depth and not self._began:
                 self.conn.execute("BEGIN IMMEDIATE")
                 self._began = True
-            return self.conn.execute(sql, args)
+            return self.conn.executemany(sql, args) if many else self.conn.execute(sql, args)
 
     # --- key-value operations -----------------------------------------------------------
 
@@ -76,6 +77,40 @@ class Database:
             "INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
             (*scope, key, json.dumps(value, separators=(",", ":"))),
         )
+
+    def get_many(self, scope: tuple[str, str, str, str], keys: list[Key]) -> dict[Key, Any]:
+        """The values of several keys in one statement (missing keys are left out)."""
+        out: dict[Key, Any] = {}
+        for start in range(0, len(keys), _MAX_KEYS):
+            chunk = keys[start : start + _MAX_KEYS]
+            rows = self.conn.execute(
+                "SELECT key, value FROM kv WHERE service=? AND tbl=? AND account=? AND region=? "
+                f"AND key IN ({','.join('?' * len(chunk))})",
+                (*scope, *chunk),
+            ).fetchall()
+            for key, value in rows:
+                out[key] = json.loads(value)
+        return out
+
+    def put_many(self, scope: tuple[str, str, str, str], items: list[tuple[Key, Any]]) -> None:
+        """Write several keys at once (one prepared statement for all)."""
+        if not items:
+            return
+        rows = [(*scope, key, json.dumps(value, separators=(",", ":"))) for key, value in items]
+        self._write("INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
+                    rows, many=True)
+
+    def delete_many(self, scope: tuple[str, str, str, str], keys: list[Key]) -> int:
+        """Delete several keys in one statement; returns how many existed."""
+        deleted = 0
+        for start in range(0, len(keys), _MAX_KEYS):
+            chunk = keys[start : start + _MAX_KEYS]
+            deleted += self._write(
+                "DELETE FROM kv WHERE service=? AND tbl=? AND account=? AND region=? "
+                f"AND key IN ({','.join('?' * len(chunk))})",
+                (*scope, *chunk),
+            ).rowcount
+        return deleted
 
     def delete(self, scope: tuple[str, str, str, str], key: Key) -> bool:
         cursor = self._write(

@@ -181,10 +181,11 @@ class ObjectOperations(Versions):
             expiration = self.expiration_header(bucket, key, record)
             if expiration:
                 out["Expiration"] = expiration
-        headers = {"ETag": record["etag"], "Last-Modified": _http_date_text(record["mtime"])}
-        if self.versioned(bucket):
-            headers["x-amz-version-id"] = record["vid"]
-        conditions.check_read(params, record, headers)
+        if any(params.get(c) is not None for c in ("IfMatch", "IfNoneMatch", "IfModifiedSince", "IfUnmodifiedSince")):
+            headers = {"ETag": record["etag"], "Last-Modified": _http_date_text(record["mtime"])}
+            if self.versioned(bucket):
+                headers["x-amz-version-id"] = record["vid"]
+            conditions.check_read(params, record, headers)
         overrides = {RESPONSE_OVERRIDES[k]: v for k, v in params.items() if k in RESPONSE_OVERRIDES}
         if overrides:
             if ctx.request is not None and not ctx.identity.access_key:

@@ -358,3 +358,50 @@ def test_a_received_message_goes_to_one_receiver_only(sqs, queue) -> None:  # no
     first = receive_all(sqs, queue)
     second = receive_all(sqs, queue)
     assert len(first) == 10 and second == []
+
+
+def test_a_message_without_attributes_has_no_attribute_map(sqs, queue) -> None:  # noqa: ANN001
+    sqs.send_message(QueueUrl=queue, MessageBody="plain")
+    [message] = receive_all(sqs, queue, MessageAttributeNames=["All"])
+    assert "MessageAttributes" not in message and "MD5OfMessageAttributes" not in message
+
+
+def test_the_resource_api(cloud) -> None:  # noqa: ANN001
+    resource = cloud.resource("sqs")
+    queue = resource.create_queue(QueueName=unique(), Attributes={"VisibilityTimeout": "5"})
+    assert queue.attributes["VisibilityTimeout"] == "5"
+    queue.send_message(MessageBody="via resource", MessageAttributes={
+        "k": {"DataType": "String", "StringValue": "v"}})
+    queue.send_messages(Entries=[{"Id": "1", "MessageBody": "second"}])
+    got = queue.receive_messages(MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+    assert sorted(m.body for m in got) == ["second", "via resource"]
+    for message in got:
+        message.delete()
+    queue.reload()
+    assert queue.attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert resource.get_queue_by_name(QueueName=queue.url.rsplit("/", 1)[1]).url == queue.url
+    queue.delete()
+
+
+def test_the_aws_cli(cloud) -> None:  # noqa: ANN001
+    import json
+    import subprocess
+
+    # AWS CLI v1 sends SQS to queue.amazonaws.com for us-east-1 whatever AWS_ENDPOINT_URL says:
+    # SQS users of the CLI pass --endpoint-url.
+    endpoint = ["--endpoint-url", cloud.endpoint]
+
+    def aws(*args: str) -> dict:
+        done = subprocess.run(["aws", "sqs", *args, *endpoint, "--output", "json"], env=cloud.env(),
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    url = aws("create-queue", "--queue-name", unique(), "--attributes", "DelaySeconds=0")["QueueUrl"]
+    aws("send-message", "--queue-url", url, "--message-body", "from the cli")
+    [message] = aws("receive-message", "--queue-url", url, "--attribute-names", "All")["Messages"]
+    assert message["Body"] == "from the cli" and message["Attributes"]["ApproximateReceiveCount"] == "1"
+    aws("delete-message", "--queue-url", url, "--receipt-handle", message["ReceiptHandle"])
+    failed = subprocess.run(["aws", "sqs", "get-queue-url", "--queue-name", "no-such-queue-anywhere", *endpoint],
+                            env=cloud.env(), capture_output=True, text=True, timeout=60)
+    assert failed.returncode != 0 and "AWS.SimpleQueueService.NonExistentQueue" in failed.stderr

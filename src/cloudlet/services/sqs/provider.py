@@ -611,8 +611,8 @@ class SqsProvider(Provider):
             if system:
                 out["Attributes"] = system
         wanted = params.get("MessageAttributeNames")
-        if wanted:
-            stored = message.get("a") or {}
+        stored = message.get("a")
+        if wanted and stored:  # none asked for or none at all: no map; none of those asked for: an empty map
             selected = messages.select_attributes(stored, wanted)
             values = messages.output_attributes(selected)
             out["MessageAttributes"] = values

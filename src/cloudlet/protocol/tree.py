@@ -68,6 +68,15 @@ def _identity(value: Any) -> Any:
     return value
 
 
+class WireMap(dict):
+    """A map a provider knows is already in wire form for every codec (no blobs or timestamps inside).
+
+    Encoders send it as it is instead of walking it: a DynamoDB item of strings and
+    numbers is the same document in JSON and CBOR, and a Query of 20 items would
+    otherwise be re-walked value by value on every answer.
+    """
+
+
 _PLAIN_TYPES = frozenset(("string", "integer", "long", "biginteger", "boolean", "bigdecimal"))
 
 
@@ -307,6 +316,8 @@ class TreeCodec:
         parts: list[Encoder | None] = []
 
         def encoder(value: Any) -> Any:
+            if value.__class__ is WireMap:
+                return value
             encode = parts[0]
             if encode is None:
                 return dict(value.items())

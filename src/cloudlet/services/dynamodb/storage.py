@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from cloudlet.protocol.tree import WireMap
 from cloudlet.services.dynamodb.schema import IndexSchema, TableSchema
 from cloudlet.services.dynamodb.values import equal, item_from_stored, item_size, item_to_stored
 
@@ -24,10 +25,14 @@ TTL_MAX_AGE = 5 * 365 * 86400
 
 
 def load(value: list) -> tuple[dict, int]:
-    """A stored ``[size, item(, 1)]`` as (item, size)."""
+    """A stored ``[size, item(, 1)]`` as (item, size).
+
+    An item without binary values is already its own wire form: it is marked so the
+    answer's encoder sends it without walking it.
+    """
     if len(value) > 2:
         return item_from_stored(value[1]), value[0]
-    return value[1], value[0]
+    return WireMap(value[1]), value[0]
 
 
 def dump(item: dict, size: int, binary: bool) -> list:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from cloudlet.protocol.tree import WireMap
 from cloudlet.services.dynamodb.values import compare, equal
 
 
@@ -135,7 +136,7 @@ def project(item: dict, paths: list[tuple]) -> dict:
         _place(out, path, value)
     if any(len(p) > 1 and any(isinstance(e, int) for e in p) for p in paths):
         _compact_lists(out)
-    return out
+    return WireMap(out) if item.__class__ is WireMap else out
 
 
 def _place(out: dict, path: tuple, value: dict) -> None:

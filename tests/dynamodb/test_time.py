@@ -216,3 +216,17 @@ def test_stream_records_are_published_on_the_bus(cloud, ddb, streams) -> None:  
     assert event["record"]["dynamodb"]["NewImage"] == {"pk": {"S": "bus"}, "b": {"B": b"\x00"}}
     records, _ = _records(streams, event["stream_arn"])
     assert records[0]["dynamodb"]["SequenceNumber"] == event["record"]["dynamodb"]["SequenceNumber"]
+
+
+def test_throttled_batches_leave_items_unprocessed(cloud, ddb) -> None:  # noqa: ANN001
+    name = create(ddb, ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    writes = [{"PutRequest": {"Item": {"pk": {"S": f"b{i}"}}}} for i in range(5)]
+    first = ddb.batch_write_item(RequestItems={name: writes})
+    assert first["UnprocessedItems"] == {name: writes[1:]}  # one write unit: one item this second
+    assert error_of(ddb.batch_write_item, RequestItems=first["UnprocessedItems"])[0] == (
+        "ProvisionedThroughputExceededException")
+    cloud.advance_clock(10)
+    assert ddb.batch_write_item(RequestItems=first["UnprocessedItems"])["UnprocessedItems"] == {}
+    keys = [{"pk": {"S": f"b{i}"}} for i in range(5)]
+    got = ddb.batch_get_item(RequestItems={name: {"Keys": keys, "ConsistentRead": True}})
+    assert len(got["Responses"][name]) == 1 and got["UnprocessedKeys"][name]["Keys"] == keys[1:]

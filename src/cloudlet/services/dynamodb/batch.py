@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from cloudlet.services.dynamodb import legacy
 from cloudlet.services.dynamodb.capacity import Consumed, read_units, report_all
 from cloudlet.services.dynamodb.expressions import RequestExpressions, project
-from cloudlet.services.dynamodb.items import collection_metrics
+from cloudlet.services.dynamodb.items import collection_metrics, write_consumed
 from cloudlet.services.dynamodb.schema import KEY_MISMATCH
 from cloudlet.services.dynamodb.values import MAX_ITEM_SIZE, check_item, invalid
 
@@ -68,12 +68,14 @@ class BatchOperations:
         unprocessed: dict[str, dict] = {}
         consumed: dict[str, Consumed] = {}
         total = 0
+        served = 0
         for name, schema, request, projection, store_keys in resolved:
             consistent = bool(request.get("ConsistentRead"))
             bucket = responses.setdefault(name, [])
             used = consumed.setdefault(name, Consumed(schema))
             for position, (store_key, _key) in enumerate(store_keys):
-                if total >= MAX_GET_BYTES:
+                throttled = self.throttle is not None and not self.throttle.allows(schema, "read")
+                if total >= MAX_GET_BYTES or throttled:
                     rest = {k: v for k, v in request.items() if k != "Keys"}
                     rest["Keys"] = [k for _, k in store_keys[position:]]
                     unprocessed[name] = rest
@@ -85,6 +87,13 @@ class BatchOperations:
                     total += size
                     bucket.append(project(item, projection) if projection is not None else item)
                 used.table += read_units(size, consistent)
+                served += 1
+                if self.throttle is not None:
+                    one = Consumed(schema)
+                    one.table = read_units(size, consistent)
+                    self.throttle.spend_read(schema, one)
+        if served == 0 and unprocessed:
+            raise self.throttle.exceeded()  # type: ignore[union-attr]
         out: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
         report = report_all(consumed, params.get("ReturnConsumedCapacity"))
         if report is not None:
@@ -99,10 +108,12 @@ class BatchOperations:
             raise invalid("Too many items requested for the BatchWriteItem call")
         state = self.state(ctx)
         plans = []
+        requests_flat = []
         for name, writes in requests.items():
             schema = self.table(ctx, name, state)
             seen: set[bytes] = set()
             for write in writes:
+                requests_flat.append(write)
                 put, delete = write.get("PutRequest"), write.get("DeleteRequest")
                 if (put is None) == (delete is None):
                     raise invalid("Request must contain exactly one of PutRequest or DeleteRequest")
@@ -131,7 +142,11 @@ class BatchOperations:
                 seen.add(key)
         consumed: dict[str, Consumed] = {}
         metrics: dict[str, list] = {}
-        for schema, key, item, checked in plans:
+        unprocessed: dict[str, list] = {}
+        for position, (schema, key, item, checked) in enumerate(plans):
+            if self.throttle is not None and not self.throttle.allows(schema, "write"):
+                unprocessed.setdefault(schema.name, []).append(requests_flat[position])
+                continue
             found = self.storage.get(state, key)
             old, old_size = found if found is not None else (None, 0)
             used = consumed.setdefault(schema.name, Consumed(schema))
@@ -143,10 +158,14 @@ class BatchOperations:
             used.table += cost.table
             for index, units in cost.indexes.items():
                 used.add_index(index, units)
+            if self.throttle is not None:
+                self.throttle.spend_write(schema, write_consumed(schema, cost))
             entry = collection_metrics(schema, item or old, params.get("ReturnItemCollectionMetrics"))
             if entry is not None:
                 metrics.setdefault(schema.name, []).append(entry)
-        out: dict[str, Any] = {"UnprocessedItems": {}}
+        if unprocessed and sum(len(v) for v in unprocessed.values()) == len(plans):
+            raise self.throttle.exceeded()  # type: ignore[union-attr]
+        out: dict[str, Any] = {"UnprocessedItems": unprocessed}
         report = report_all(consumed, params.get("ReturnConsumedCapacity"))
         if report is not None:
             out["ConsumedCapacity"] = report

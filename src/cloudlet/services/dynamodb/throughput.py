@@ -46,8 +46,9 @@ class Bucket:
     def level(self, rate: float, now: float) -> float:
         if rate != self.rate:
             self.rate = rate
-        self.tokens = min(self.rate * BURST_SECONDS, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
+        if now > self.updated:
+            self.tokens = min(self.rate * BURST_SECONDS, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
         return self.tokens
 
 
@@ -56,11 +57,11 @@ class Throttle:
         self.clock = provider.runtime.clock
         self.buckets: dict[tuple[str, str, str], Bucket] = {}
 
-    def _bucket(self, schema: TableSchema, index: str, kind: str, rate: float) -> Bucket:
+    def _bucket(self, schema: TableSchema, index: str, kind: str, rate: float, now: float) -> Bucket:
         key = (schema.arn, index, kind)
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket = self.buckets[key] = Bucket(rate, self.clock.now())
+            bucket = self.buckets[key] = Bucket(rate, now)
         return bucket
 
     def _rates(self, schema: TableSchema, kind: str) -> list[tuple[str, float]]:
@@ -71,17 +72,32 @@ class Throttle:
                 rates.append((index.name, float((index.record.get("ProvisionedThroughput") or {}).get(field, 0))))
         return rates
 
-    def _check(self, schema: TableSchema, kind: str, only: IndexSchema | None = None) -> None:
+    def _empty(self, schema: TableSchema, kind: str, only: IndexSchema | None = None) -> str | None:
+        """The bucket (table "" or a GSI's name) that cannot take another request now, if any."""
         if schema.billing != "PROVISIONED":
-            return
+            return None
         now = self.clock.now()
         for name, rate in self._rates(schema, kind):
             if rate <= 0:
                 continue
             if kind == "read" and name != (only.name if only is not None and only.is_global else ""):
                 continue
-            if self._bucket(schema, name, kind, rate).level(rate, now) < (0.5 if kind == "read" else 1.0):
-                raise ServiceError("ProvisionedThroughputExceededException", INDEX_EXCEEDED if name else TABLE_EXCEEDED)
+            if self._bucket(schema, name, kind, rate, now).level(rate, now) < (0.5 if kind == "read" else 1.0):
+                return name
+        return None
+
+    def _check(self, schema: TableSchema, kind: str, only: IndexSchema | None = None) -> None:
+        empty = self._empty(schema, kind, only)
+        if empty is not None:
+            raise ServiceError("ProvisionedThroughputExceededException", INDEX_EXCEEDED if empty else TABLE_EXCEEDED)
+
+    def allows(self, schema: TableSchema, kind: str) -> bool:
+        """Whether one more batch entry fits (batches leave the rest unprocessed instead of failing)."""
+        return self._empty(schema, kind) is None
+
+    @staticmethod
+    def exceeded() -> ServiceError:
+        return ServiceError("ProvisionedThroughputExceededException", TABLE_EXCEEDED)
 
     def _spend(self, schema: TableSchema, kind: str, consumed: Consumed) -> None:
         if schema.billing != "PROVISIONED":
@@ -89,12 +105,12 @@ class Throttle:
         now = self.clock.now()
         rates = dict(self._rates(schema, kind))
         table = consumed.table + sum(u for i, u in consumed.indexes.items() if not i.is_global)
-        bucket = self._bucket(schema, "", kind, rates[""])
+        bucket = self._bucket(schema, "", kind, rates[""], now)
         bucket.level(rates[""], now)
         bucket.tokens -= table
         for index, units in consumed.indexes.items():
             if index.is_global and rates.get(index.name):
-                bucket = self._bucket(schema, index.name, kind, rates[index.name])
+                bucket = self._bucket(schema, index.name, kind, rates[index.name], now)
                 bucket.level(rates[index.name], now)
                 bucket.tokens -= units
 

@@ -59,6 +59,9 @@ def crc64nvme_python(data: bytes, crc: int = 0) -> int:
     return crc ^ mask
 
 
+# Whether the CRCs run at memory speed: only then does every object get S3's default CRC64NVME.
+FAST_CRCS = _crt is not None
+
 if _crt is not None:
     _crc32c: Callable[[bytes, int], int] = _crt.crc32c
     _crc64nvme: Callable[[bytes, int], int] = _crt.crc64nvme

@@ -86,7 +86,9 @@ class Listing(Versions):
         if limit == 0:
             return entries, prefixes, False, None
         while True:
-            batch = self._batch(table, base + prefix, cursor)
+            # read one more than the page still needs (to know whether it is truncated), no more
+            size = min(BATCH, limit - len(entries) - len(prefixes) + 1)
+            batch = self._batch(table, base + prefix, cursor, size)
             if not batch:
                 return entries, prefixes, False, last
             jumped = False
@@ -106,20 +108,20 @@ class Listing(Versions):
                 entries.append((key, value))
                 last = key
                 cursor = (full, False)
-            if not jumped and len(batch) < BATCH:
+            if not jumped and len(batch) < size:
                 return entries, prefixes, False, last
 
     @staticmethod
-    def _batch(table: Any, prefix: str, cursor: tuple[str, bool] | None) -> list[tuple[str, Any]]:
+    def _batch(table: Any, prefix: str, cursor: tuple[str, bool] | None, size: int = BATCH) -> list[tuple[str, Any]]:
         end = next_after(prefix) if prefix else None
         if cursor is None:
-            return list(table.items(prefix, end, limit=BATCH)) if prefix else list(table.items(limit=BATCH))
+            return list(table.items(prefix, end, limit=size)) if prefix else list(table.items(limit=size))
         position, inclusive = cursor
         if end is not None and position >= end:
             return []
         if inclusive:
-            return list(table.items(max(position, prefix), end, limit=BATCH))
-        return list(table.items(prefix, end, after=position, limit=BATCH))
+            return list(table.items(max(position, prefix), end, limit=size))
+        return list(table.items(prefix, end, after=position, limit=size))
 
     def _object_entry(self, key: str, record: dict, encode: bool, with_owner: bool) -> dict:
         entry: dict[str, Any] = {
@@ -212,7 +214,8 @@ class Listing(Versions):
         prefixes: list[str] = []
         truncated = False
         next_key = next_version = None
-        for kind, key, record, latest in self._version_walk(name, prefix, delimiter, key_marker, version_marker):
+        for kind, key, record, latest in self._version_walk(name, prefix, delimiter, key_marker, version_marker,
+                                                            min(BATCH, limit + 1)):
             if len(versions) + len(markers) + len(prefixes) >= limit:
                 truncated = True
                 break
@@ -251,7 +254,7 @@ class Listing(Versions):
         return out
 
     def _version_walk(
-        self, bucket: str, prefix: str, delimiter: str, key_marker: str, version_marker: str
+        self, bucket: str, prefix: str, delimiter: str, key_marker: str, version_marker: str, size: int = BATCH
     ) -> Iterator[tuple[str, str, Any, bool]]:
         table = self.state().versions
         base = f"{bucket}/"
@@ -273,7 +276,7 @@ class Listing(Versions):
             else:
                 cursor = (base + key_marker + "\1", True)
         while True:
-            batch = self._batch(table, base + prefix, cursor)
+            batch = self._batch(table, base + prefix, cursor, size)
             if not batch:
                 return
             jumped = False
@@ -289,7 +292,7 @@ class Listing(Versions):
                 previous_key = key
                 cursor = (full, False)
                 yield "version", key, record, latest
-            if not jumped and len(batch) < BATCH:
+            if not jumped and len(batch) < size:
                 return
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from cloudlet.context import RequestContext
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.s3 import attributes, conditions, errors
-from cloudlet.services.s3.checksums import ALGORITHMS, FULL_OBJECT_CAPABLE, combine_crc, new_hasher
+from cloudlet.services.s3.checksums import ALGORITHMS, FAST_CRCS, FULL_OBJECT_CAPABLE, combine_crc, new_hasher
 from cloudlet.services.s3.core import http_date, owner
 from cloudlet.services.s3.listing import encode_if, next_after
 from cloudlet.services.s3.objects import ObjectOperations, _internal
@@ -105,7 +105,7 @@ class Multipart(ObjectOperations):
             wanted.get("Checksum" + a) for a in ALGORITHMS
         ):
             wanted["ChecksumAlgorithm"] = algorithm
-        if not algorithm and not wanted.get("ChecksumAlgorithm") and not any(
+        if FAST_CRCS and not algorithm and not wanted.get("ChecksumAlgorithm") and not any(
             wanted.get("Checksum" + a) for a in ALGORITHMS
         ):
             wanted["ChecksumAlgorithm"] = "CRC64NVME"  # for the object's default full-object CRC
@@ -152,7 +152,8 @@ class Multipart(ObjectOperations):
             if text:
                 start, end = _copy_range(text, source["size"])
             reader = BodyReader(self.bodies, list(source.get("blobs") or []), start, end)
-        wanted = {"ChecksumAlgorithm": (upload.get("checksum") or {}).get("alg") or "CRC64NVME"}
+        algorithm = (upload.get("checksum") or {}).get("alg") or ("CRC64NVME" if FAST_CRCS else None)
+        wanted = {"ChecksumAlgorithm": algorithm} if algorithm else {}
         try:
             ingested = await ingest(self.runtime, _internal(ctx), wanted, reader, size_hint=end - start)
         finally:

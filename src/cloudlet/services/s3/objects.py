@@ -9,7 +9,7 @@ from cloudlet.context import RequestContext
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.protocol.timestamps import to_datetime
 from cloudlet.services.s3 import attributes, conditions, errors
-from cloudlet.services.s3.checksums import FULL_OBJECT_CAPABLE
+from cloudlet.services.s3.checksums import FAST_CRCS, FULL_OBJECT_CAPABLE
 from cloudlet.services.s3.core import checksum_members, http_date
 from cloudlet.services.s3.storage import BodyReader, Ingested, ingest
 from cloudlet.services.s3.versions import Versions
@@ -352,7 +352,8 @@ class ObjectOperations(Versions):
         requested = [params["ChecksumAlgorithm"]] if params.get("ChecksumAlgorithm") else []
         if not requested and source.get("checksum"):
             requested = [source["checksum"]["alg"]]
-        wanted = {"ChecksumAlgorithm": (requested or ["CRC64NVME"])[0]}
+        wanted = {"ChecksumAlgorithm": requested[0]} if requested else (
+            {"ChecksumAlgorithm": "CRC64NVME"} if FAST_CRCS else {})
         try:
             ingested = await ingest(self.runtime, _internal(ctx), wanted, reader, size_hint=source["size"])
         finally:
@@ -513,8 +514,9 @@ def _requested_algorithms(params: dict, ctx: RequestContext) -> list[str]:
 
 
 def _with_default_checksum(params: dict, requested: list[str]) -> dict:
-    """S3 computes a CRC64NVME for every new object that arrives without a checksum."""
-    if requested:
+    """S3 computes a CRC64NVME for every new object that arrives without a checksum (when awscrt makes
+    that cheap; the pure-Python CRC would slow every upload to a few MB/s)."""
+    if requested or not FAST_CRCS:
         return params
     return dict(params, ChecksumAlgorithm="CRC64NVME")
 

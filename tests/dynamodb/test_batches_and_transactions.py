@@ -149,3 +149,73 @@ def test_condition_check_and_validation_reasons(ddb, table, raw) -> None:  # noq
         {"Put": {"TableName": "nope-table", "Item": {"pk": {"S": "x"}}}}]) == (
         "ResourceNotFoundException", "Requested resource not found")
     assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "d"}})
+
+
+def test_batch_get_stops_at_sixteen_megabytes(ddb, table) -> None:  # noqa: ANN001
+    blob = "x" * 399_000
+    keys = [{"pk": {"S": f"big{i:02d}"}} for i in range(45)]  # 45 x ~399 KB: about 18 MB
+    for start in range(0, 45, 5):
+        ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": {**k, "v": {"S": blob}}}}
+                                                   for k in keys[start:start + 5]]})
+    got = ddb.batch_get_item(RequestItems={table: {"Keys": keys, "ProjectionExpression": "pk"}})
+    returned = [i["pk"]["S"] for i in got["Responses"][table]]
+    left = got["UnprocessedKeys"][table]["Keys"]
+    assert 38 <= len(returned) < 45 and len(returned) + len(left) == 45
+    assert got["UnprocessedKeys"][table]["ProjectionExpression"] == "pk"
+    again = ddb.batch_get_item(RequestItems=got["UnprocessedKeys"])
+    assert len(again["Responses"][table]) == len(left) and again["UnprocessedKeys"] == {}
+
+
+def test_transactions_are_all_or_nothing_for_concurrent_readers(cloudlet, table) -> None:  # noqa: ANN001
+    import threading
+
+    ddb = cloudlet.client("dynamodb")
+    keys = [{"pk": {"S": "acct-a"}}, {"pk": {"S": "acct-b"}}]
+    for key in keys:
+        ddb.put_item(TableName=table, Item={**key, "balance": {"N": "1000"}})
+    stop = threading.Event()
+    seen: list[int] = []
+    errors: list[BaseException] = []
+
+    def transfer(seed: int) -> None:
+        client = cloudlet.client("dynamodb")
+        for i in range(40):
+            amount = {"N": str((seed + i) % 7 + 1)}
+            source, target = (keys[0], keys[1]) if (seed + i) % 2 else (keys[1], keys[0])
+            try:
+                client.transact_write_items(TransactItems=[
+                    {"Update": {"TableName": table, "Key": source, "UpdateExpression": "SET balance = balance - :a",
+                                "ExpressionAttributeValues": {":a": amount}}},
+                    {"Update": {"TableName": table, "Key": target, "UpdateExpression": "SET balance = balance + :a",
+                                "ExpressionAttributeValues": {":a": amount}}},
+                ])
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+    def read() -> None:
+        client = cloudlet.client("dynamodb")
+        while not stop.is_set():
+            got = client.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": k}} for k in keys])
+            seen.append(sum(int(r["Item"]["balance"]["N"]) for r in got["Responses"]))
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    writers = [threading.Thread(target=transfer, args=(seed,)) for seed in range(3)]
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert not errors and seen and set(seen) == {2000}
+
+
+def test_transaction_limits_and_update_path_conflicts(raw, table) -> None:  # noqa: ANN001
+    actions = [{"Put": {"TableName": table, "Item": {"pk": {"S": f"t{i}"}}}} for i in range(101)]
+    message = validation(raw.transact_write_items, TransactItems=actions)
+    assert message.startswith("1 validation error detected: Value '[") and message.endswith(
+        "' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
+    assert validation(raw.update_item, TableName=table, Key={"pk": {"S": "c"}}, UpdateExpression="SET a.b = :v, a[0] = :v",
+                      ExpressionAttributeValues={":v": {"S": "x"}}) == (
+        "Invalid UpdateExpression: Two document paths conflict with each other; must remove or rewrite one of these "
+        "paths; path one: [a, b], path two: [a, [0]]")

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cloudlet.protocol.errors import ServiceError
-from cloudlet.services.dynamodb.schema import TableSchema
 from cloudlet.services.dynamodb.state import DynamoDBState
 from cloudlet.services.dynamodb.values import invalid, invalid_parameter
 
@@ -286,7 +285,7 @@ class TableOperations:
     def describe(self: DynamoDBProvider, state: DynamoDBState, record: dict) -> dict:
         """The TableDescription: the record without its private fields, with the live counters."""
         out = {k: v for k, v in record.items() if not k.startswith("_")}
-        stats = self.stats(state, TableSchema(record)) if record["TableStatus"] != "DELETING" else None
+        stats = self.stats(state, self.schema_of(state, record)) if record["TableStatus"] != "DELETING" else None
         out["ItemCount"] = stats.count if stats else 0
         out["TableSizeBytes"] = stats.size if stats else 0
         for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
@@ -735,10 +734,7 @@ class TableOperations:
                     view.delete(k)
                 if len(keys) == PURGE_CHUNK:
                     done = False
-            if job["index"] is None:
-                for k, _value in list(state.expiry.items()):
-                    if k[8:16] == uid:
-                        state.expiry.delete(k)
+            # Expiry entries of a dropped table are discarded by the TTL sweeper when they fall due.
             if done:
                 state.catalog.delete(key)
         if not done:

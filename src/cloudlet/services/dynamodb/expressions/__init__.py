@@ -12,6 +12,7 @@ ExpressionAttributeNames and ExpressionAttributeValues is a short walk per reque
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from cloudlet.protocol.errors import ServiceError
@@ -51,6 +52,10 @@ def _projection(text: str) -> list[parser.Path] | ExpressionError:
         return e
 
 
+_NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
+_VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
+
+
 def _invalid(message: str) -> ServiceError:
     return ServiceError("ValidationException", message)
 
@@ -64,7 +69,7 @@ def validate_values(values: dict | None) -> dict | None:
     out = {}
     seen = Checked()
     for key, value in values.items():
-        if not key.startswith(":") or len(key) < 2:
+        if _VALUE_KEY.fullmatch(key) is None:
             raise _invalid(f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"')
         try:
             out[key] = check_value(value, seen)[0]
@@ -79,7 +84,7 @@ def validate_names(names: dict | None) -> dict | None:
     if not names:
         raise _invalid("ExpressionAttributeNames must not be empty")
     for key, value in names.items():
-        if not key.startswith("#") or len(key) < 2:
+        if _NAME_KEY.fullmatch(key) is None:
             raise _invalid(f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"')
         if not value:
             raise _invalid(f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}")

@@ -230,3 +230,20 @@ def test_throttled_batches_leave_items_unprocessed(cloud, ddb) -> None:  # noqa:
     keys = [{"pk": {"S": f"b{i}"}} for i in range(5)]
     got = ddb.batch_get_item(RequestItems={name: {"Keys": keys, "ConsistentRead": True}})
     assert len(got["Responses"][name]) == 1 and got["UnprocessedKeys"][name]["Keys"] == keys[1:]
+
+
+def test_a_global_index_throttles_the_table_writes_it_receives(cloud, ddb) -> None:  # noqa: ANN001
+    name = create(ddb, extra=[("g", "S")], ProvisionedThroughput={"ReadCapacityUnits": 100, "WriteCapacityUnits": 100},
+                  GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                           "Projection": {"ProjectionType": "ALL"},
+                                           "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}])
+    big = {"S": "x" * 5000}
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "g": {"S": "G"}, "v": big})  # five units on the index
+    assert error_of(ddb.put_item, TableName=name, Item={"pk": {"S": "b"}}) == (
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for one or more global secondary indexes of the table was "
+        "exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes "
+        "with the UpdateTable API.",
+    )
+    for _ in range(5):  # reads of the table are not held back by the index
+        ddb.get_item(TableName=name, Key={"pk": {"S": "a"}})

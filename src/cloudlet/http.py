@@ -124,6 +124,7 @@ class Request:
     ) -> None:
         self.method = method
         self.raw_path = raw_path  # still percent-encoded: labels are split before decoding
+        self.signed_path = raw_path  # the path as the client signed it (routing may rewrite raw_path)
         self.query_string = query_string
         self.headers = headers
         self.body = body

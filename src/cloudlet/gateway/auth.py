@@ -196,7 +196,7 @@ def _uri_encode(text: str, safe: str = "-_.~") -> str:
 
 def canonical_request(request: Request, signature: Signature) -> str:
     s3 = signature.service == "s3"
-    path = request.raw_path or "/"
+    path = request.signed_path or "/"  # as sent: a virtual-hosted S3 path is rewritten for routing
     # S3 signs the path as sent; every other service signs it encoded once more.
     canonical_path = path if s3 else _uri_encode(path, safe="/~")
     pairs = []

@@ -130,3 +130,24 @@ def test_presigned_post_expired_policy(private) -> None:
     private.advance_clock(3600)
     status, _, body = post_form(post["url"], post["fields"], b"late")
     assert status == 403 and ET.fromstring(body).findtext("Message") == "Invalid according to Policy: Policy expired."
+
+
+def test_presigned_virtual_hosted_urls_verify(cloudlet, bucket) -> None:
+    """A URL signed for <bucket>.s3.localhost.localstack.cloud is checked against the path it was signed with."""
+    import urllib.parse
+
+    from tests.s3.support import send
+
+    port = cloudlet.endpoint.rsplit(":", 1)[1]
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=f"http://s3.localhost.localstack.cloud:{port}", region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test",
+                      config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    cloudlet.client("s3").put_object(Bucket=bucket, Key="v/key 1", Body=b"virtual")
+    url = urllib.parse.urlsplit(s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "v/key 1"}))
+    assert url.hostname == f"{bucket}.s3.localhost.localstack.cloud"
+    answer = send(cloudlet.endpoint, "GET", url.path, query=url.query, host=url.netloc)
+    assert (answer.status, answer.body) == (200, b"virtual"), answer.text()
+    tampered = url.query.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+    assert send(cloudlet.endpoint, "GET", url.path, query=tampered, host=url.netloc).status == 403

@@ -119,9 +119,10 @@ class Listing(Versions):
         position, inclusive = cursor
         if end is not None and position >= end:
             return []
-        if inclusive:
-            return list(table.items(max(position, prefix), end, limit=size))
-        return list(table.items(prefix, end, after=position, limit=size))
+        # one lower bound only (``position + "\0"`` is the first string after ``position``): with two,
+        # SQLite walks the index from the smaller one and filters every row up to the other
+        start = position if inclusive else position + "\0"
+        return list(table.items(max(start, prefix), end, limit=size))
 
     def _object_entry(self, key: str, record: dict, encode: bool, with_owner: bool) -> dict:
         entry: dict[str, Any] = {

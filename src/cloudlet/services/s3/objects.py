@@ -116,8 +116,9 @@ class ObjectOperations(Versions):
         if from_request and ctx.request is not None and storage_length_missing(ctx):
             raise ServiceError("MissingContentLength", "You must provide the Content-Length HTTP header.", 411)
         requested = _requested_algorithms(params, ctx if from_request else _internal(ctx))
+        hint = len(body) if isinstance(body, bytes | bytearray) else None  # a service calling in-process
         ingested = await ingest(self.runtime, ctx if from_request else _internal(ctx),
-                                _with_default_checksum(params, requested), body)
+                                _with_default_checksum(params, requested), body, size_hint=hint)
         try:
             self.check_size(params, ingested)
             with self.runtime.db.transaction():

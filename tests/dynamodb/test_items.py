@@ -312,3 +312,17 @@ def test_consumed_capacity_of_single_item_calls(ddb, table) -> None:  # noqa: AN
     shrink = ddb.put_item(TableName=table, Item={"pk": {"S": "cc"}}, ReturnConsumedCapacity="TOTAL")
     assert shrink["ConsumedCapacity"]["CapacityUnits"] == 3.0
     assert "ConsumedCapacity" not in ddb.put_item(TableName=table, Item={"pk": {"S": "cc"}})
+
+
+def test_update_item_measures_what_it_writes(ddb, table) -> None:  # noqa: ANN001
+    # UpdateItem's ceiling, as measured against DynamoDB: the attributes the update writes plus 3 bytes,
+    # plus 19 per SET: with a one-byte key, "SET b = :pad" fits 409,577 bytes of padding and no more.
+    ddb.update_item(TableName=table, Key={"pk": {"S": "K"}}, UpdateExpression="SET b = :pad",
+                    ExpressionAttributeValues={":pad": {"S": "x" * 409577}})
+    assert validation(ddb.update_item, TableName=table, Key={"pk": {"S": "L"}}, UpdateExpression="SET b = :pad",
+                      ExpressionAttributeValues={":pad": {"S": "x" * 409578}}) == (
+        "Item size to update has exceeded the maximum allowed size")
+    # A transaction's Update is measured on the finished item alone.
+    ddb.transact_write_items(TransactItems=[{"Update": {
+        "TableName": table, "Key": {"pk": {"S": "M"}}, "UpdateExpression": "SET b = :pad",
+        "ExpressionAttributeValues": {":pad": {"S": "x" * (409600 - 4)}}}}])

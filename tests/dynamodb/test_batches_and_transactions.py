@@ -219,3 +219,17 @@ def test_transaction_limits_and_update_path_conflicts(raw, table) -> None:  # no
                       ExpressionAttributeValues={":v": {"S": "x"}}) == (
         "Invalid UpdateExpression: Two document paths conflict with each other; must remove or rewrite one of these "
         "paths; path one: [a, b], path two: [a, [0]]")
+
+
+def test_transact_get_key_errors_cancel_the_transaction(raw, table) -> None:  # noqa: ANN001
+    with pytest.raises(ClientError) as excinfo:
+        raw.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": {"pk": {"S": "a"}}}},
+                                              {"Get": {"TableName": table, "Key": {}}}])
+    error = excinfo.value.response
+    assert error["Error"]["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]")
+    assert error["CancellationReasons"][1] == {"Code": "ValidationError",
+                                               "Message": "The provided key element does not match the schema"}
+    assert validation(raw.transact_get_items, TransactItems=[
+        {"Get": {"TableName": table, "Key": {"pk": {"S": "a"}}, "ProjectionExpression": "!!!"}}]) == (
+        'Invalid ProjectionExpression: Syntax error; token: "!", near: "!!"')

@@ -257,11 +257,30 @@ class TransactionOperations:
             projection = expressions.projection(spec.get("ProjectionExpression"))
             expressions.finish()
             schema = self.table(ctx, spec["TableName"])
-            key = schema.key_from_key(spec["Key"])
+            for name in schema.key_names:
+                value = spec["Key"].get(name)
+                if value is not None:
+                    schema._check_empty(name, value)
+            try:
+                key = schema.key_from_key(spec["Key"])
+            except ServiceError as e:
+                if e.message != KEY_MISMATCH:
+                    raise
+                plans.append((schema, None, e))  # reported as this action's cancellation reason
+                continue
             if (schema.name, key) in seen:
                 raise invalid("Transaction request cannot include multiple operations on one item")
             seen.add((schema.name, key))
             plans.append((schema, key, projection))
+        if any(key is None for _, key, _ in plans):
+            reasons = [{"Code": "ValidationError", "Message": extra.message} if key is None else {"Code": "None"}
+                       for _, key, extra in plans]
+            codes = ", ".join(r["Code"] for r in reasons)
+            raise ServiceError(
+                "TransactionCanceledException",
+                f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+                CancellationReasons=reasons,
+            )
         responses = []
         consumed: dict[str, Consumed] = {}
         for schema, key, projection in plans:

@@ -233,3 +233,14 @@ def test_transact_get_key_errors_cancel_the_transaction(raw, table) -> None:  # 
     assert validation(raw.transact_get_items, TransactItems=[
         {"Get": {"TableName": table, "Key": {"pk": {"S": "a"}}, "ProjectionExpression": "!!!"}}]) == (
         'Invalid ProjectionExpression: Syntax error; token: "!", near: "!!"')
+
+
+def test_a_transaction_writes_at_most_four_megabytes(ddb, table) -> None:  # noqa: ANN001
+    def puts(count: int, prefix: str) -> list:
+        return [{"Put": {"TableName": table, "Item": {"pk": {"S": f"{prefix}{i}"}, "v": {"S": "x" * 350_000}}}}
+                for i in range(count)]
+
+    ddb.transact_write_items(TransactItems=puts(10, "ok"))
+    assert validation(ddb.transact_write_items, TransactItems=puts(12, "no")) == (
+        "Transaction request cannot be larger than 4 MB")
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "no0"}})

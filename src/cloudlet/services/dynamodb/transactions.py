@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from cloudlet.services.dynamodb.provider import DynamoDBProvider
 
 TOKEN_LIFETIME = 600  # ClientRequestToken idempotency window (seconds)
+MAX_TRANSACTION_SIZE = 4 * 1024 * 1024  # the items a transaction writes, together
 
 
 class _Action:
@@ -85,6 +86,8 @@ class TransactionOperations:
                     )
                 return self._replayed(ctx, params, seen)
         plans = [self._plan(ctx, entry) for entry in params["TransactItems"]]
+        if sum(plan.checked.size for plan in plans if plan.checked is not None) > MAX_TRANSACTION_SIZE:
+            raise invalid("Transaction request cannot be larger than 4 MB")
         seen_keys: set[tuple[str, bytes]] = set()
         for plan in plans:
             if plan.key is None:

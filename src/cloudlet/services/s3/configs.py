@@ -286,8 +286,8 @@ class BucketConfigs(S3Core):
 
     @staticmethod
     def _only_owner_control(acl: dict, account: str) -> bool:
-        if acl.get("canned") in ("private", "bucket-owner-full-control"):
-            return True
+        if acl.get("canned"):
+            return acl["canned"] in ("private", "bucket-owner-full-control")
         grants = acl.get("grants") or []
         return all(g.get("Permission") == "FULL_CONTROL" and (g.get("Grantee") or {}).get("ID") == canonical_id(account)
                    for g in grants)

@@ -85,6 +85,8 @@ class S3Core(Provider):
 
     @staticmethod
     def check_key(key: str) -> None:
+        if "\0" in key:  # no XML listing could carry it (and it separates keys from versions in the store)
+            raise ServiceError("InvalidURI", "Couldn't parse the specified URI.", 400)
         if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
             raise ServiceError(
                 "KeyTooLongError", "Your key is too long", 400, Size=str(len(key.encode("utf-8", "surrogatepass"))),

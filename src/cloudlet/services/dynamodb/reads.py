@@ -139,29 +139,35 @@ class ReadOperations:
         fetch_base = index is not None and not index.is_global and page.select != "COUNT" and (
             page.select == "ALL_ATTRIBUTES" and index.projection != "ALL"
             or page.projection is not None and index.projection != "ALL"
-        )
-        while True:
-            chunk = CHUNK if limit is None else min(CHUNK, limit - page.scanned)
-            rows = list(self.storage.scan_items(state, start, end, after=after, reverse=reverse, limit=chunk,
-                                                index=index is not None))
-            for key, item, size in rows:
-                page.scanned += 1
-                page.read += size
-                if fetch_base and not _covers(index, page):  # type: ignore[arg-type]
-                    found = self.storage.get(state, schema.store_key(item))
-                    if found is not None:
-                        item = found[0]
-                        page.base_reads += read_units(found[1], True)
-                if page.condition is None or evaluate(page.condition, item):
-                    page.count += 1
-                    if page.select != "COUNT":
-                        page.items.append(project(item, page.projection) if page.projection is not None else item)
-                after = key
-                if (limit is not None and page.scanned >= limit) or page.read >= PAGE_BYTES:
-                    page.last = self._evaluated_key(schema, index, item)
+        ) and not _covers(index, page)
+        condition, projection = page.condition, page.projection
+        keep = page.items.append if page.select != "COUNT" else None
+        scanned, read, count = page.scanned, page.read, page.count
+        on_index = index is not None
+        try:
+            while True:
+                chunk = CHUNK if limit is None else min(CHUNK, limit - scanned)
+                rows = self.storage.rows(state, start, end, after, reverse, chunk, on_index)
+                for key, item, size in rows:
+                    scanned += 1
+                    read += size
+                    if fetch_base:
+                        found = self.storage.get(state, schema.store_key(item))
+                        if found is not None:
+                            item = found[0]
+                            page.base_reads += read_units(found[1], True)
+                    if condition is None or evaluate(condition, item):
+                        count += 1
+                        if keep is not None:
+                            keep(item if projection is None else project(item, projection))
+                    if (limit is not None and scanned >= limit) or read >= PAGE_BYTES:
+                        page.last = self._evaluated_key(schema, index, item)
+                        return
+                    after = key
+                if len(rows) < chunk:
                     return
-            if len(rows) < chunk:
-                return
+        finally:
+            page.scanned, page.read, page.count = scanned, read, count
 
     @staticmethod
     def _evaluated_key(schema: TableSchema, index: IndexSchema | None, item: dict) -> dict:

@@ -84,6 +84,18 @@ class Storage:
         value = state.items.get(key)
         return None if value is None else load(value)
 
+    def rows(self, state: DynamoDBState, start: bytes, end: bytes | None, after: bytes | None, reverse: bool,
+             limit: int, index: bool) -> list[tuple[bytes, dict, int]]:
+        """One page of a range read: (key, item, size) in key order (the read path of Query and Scan)."""
+        view = state.index_items if index else state.items
+        out = []
+        for key, value in view.items(start, end, after=after, reverse=reverse, limit=limit):
+            if len(value) > 2:
+                out.append((key, item_from_stored(value[1]), value[0]))
+            else:
+                out.append((key, WireMap(value[1]), value[0]))
+        return out
+
     def scan_items(self, state: DynamoDBState, start: bytes, end: bytes | None, *, after: bytes | None = None,
                    reverse: bool = False, limit: int | None = None, index: bool = False) -> Iterator[tuple[bytes, dict, int]]:
         view = state.index_items if index else state.items

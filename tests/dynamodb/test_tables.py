@@ -316,3 +316,27 @@ def test_stream_and_sse_settings_at_creation(ddb) -> None:  # noqa: ANN001
                          BillingMode="PAY_PER_REQUEST",
                          StreamSpecification={"StreamEnabled": False, "StreamViewType": "NEW_IMAGE"})
     assert message.startswith("One or more parameter values were invalid: ")
+
+
+def test_resource_policies_contributor_insights_and_kinesis_destinations(ddb, table) -> None:  # noqa: ANN001
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    assert error_of(ddb.get_resource_policy, ResourceArn=arn)[0] == "PolicyNotFoundException"
+    policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": "*"}]}'  # noqa: E501
+    revision = ddb.put_resource_policy(ResourceArn=arn, Policy=policy)["RevisionId"]
+    got = ddb.get_resource_policy(ResourceArn=arn)
+    assert (got["Policy"], got["RevisionId"]) == (policy, revision)
+    assert error_of(ddb.put_resource_policy, ResourceArn=arn, Policy=policy, ExpectedRevisionId="stale")[0] == (
+        "PolicyNotFoundException")
+    assert validation(ddb.put_resource_policy, ResourceArn=arn, Policy="not json").startswith("Invalid policy document")
+    assert ddb.delete_resource_policy(ResourceArn=arn)["RevisionId"] == revision
+    assert error_of(ddb.get_resource_policy, ResourceArn=arn + "x")[0] == "ResourceNotFoundException"
+    assert ddb.describe_contributor_insights(TableName=table)["ContributorInsightsStatus"] == "DISABLED"
+    updated = ddb.update_contributor_insights(TableName=table, ContributorInsightsAction="ENABLE")
+    assert updated["ContributorInsightsStatus"] == "ENABLED"
+    described = ddb.describe_contributor_insights(TableName=table)
+    assert described["ContributorInsightsStatus"] == "ENABLED" and len(described["ContributorInsightsRuleList"]) == 4
+    listed = ddb.list_contributor_insights(TableName=table)["ContributorInsightsSummaries"]
+    assert listed == [{"TableName": table, "ContributorInsightsStatus": "ENABLED",
+                       "ContributorInsightsMode": "ACCESSED_AND_THROTTLED_KEYS"}]
+    assert ddb.describe_kinesis_streaming_destination(TableName=table)["KinesisDataStreamDestinations"] == []
+    assert error_of(ddb.describe_contributor_insights, TableName="nope-table")[0] == "ResourceNotFoundException"

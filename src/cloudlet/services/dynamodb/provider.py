@@ -1,6 +1,7 @@
 """Amazon DynamoDB: the provider, assembled from one module per part of the API.
 
 * tables.py        control plane (tables, indexes, stream settings, tags, TTL and backup settings)
+* settings.py      resource policies, contributor insights, Kinesis destinations (settings only)
 * items.py         PutItem, GetItem, UpdateItem, DeleteItem
 * reads.py         Query and Scan
 * batch.py         BatchGetItem, BatchWriteItem
@@ -26,6 +27,7 @@ from cloudlet.services.dynamodb.items import ItemOperations
 from cloudlet.services.dynamodb.partiql.operations import PartiQLOperations
 from cloudlet.services.dynamodb.reads import ReadOperations
 from cloudlet.services.dynamodb.schema import TableSchema
+from cloudlet.services.dynamodb.settings import SettingsOperations
 from cloudlet.services.dynamodb.state import DynamoDBState
 from cloudlet.services.dynamodb.storage import Storage, TableStats
 from cloudlet.services.dynamodb.streams import StreamWriter
@@ -39,7 +41,7 @@ STATS_DELAY = 1.0  # seconds between saves of the item counters
 
 class DynamoDBProvider(
     TableOperations, ItemOperations, ReadOperations, BatchOperations, TransactionOperations, PartiQLOperations,
-    Provider,
+    SettingsOperations, Provider,
 ):
     service = "dynamodb"
     states = (DynamoDBState,)

@@ -2,6 +2,7 @@
 
 * tables.py        control plane (tables, indexes, stream settings, tags, TTL and backup settings)
 * settings.py      resource policies, contributor insights, Kinesis destinations (settings only)
+* backups.py       on-demand backups, RestoreTableFromBackup, RestoreTableToPointInTime
 * items.py         PutItem, GetItem, UpdateItem, DeleteItem
 * reads.py         Query and Scan
 * batch.py         BatchGetItem, BatchWriteItem
@@ -22,6 +23,7 @@ from typing import Any
 
 from cloudlet.context import RequestContext
 from cloudlet.services.base import Provider
+from cloudlet.services.dynamodb.backups import BackupOperations
 from cloudlet.services.dynamodb.batch import BatchOperations
 from cloudlet.services.dynamodb.items import ItemOperations
 from cloudlet.services.dynamodb.partiql.operations import PartiQLOperations
@@ -41,7 +43,7 @@ STATS_DELAY = 1.0  # seconds between saves of the item counters
 
 class DynamoDBProvider(
     TableOperations, ItemOperations, ReadOperations, BatchOperations, TransactionOperations, PartiQLOperations,
-    SettingsOperations, Provider,
+    SettingsOperations, BackupOperations, Provider,
 ):
     service = "dynamodb"
     states = (DynamoDBState,)
@@ -61,9 +63,14 @@ class DynamoDBProvider(
         db = self.runtime.db
         for account, region in DynamoDBState.scopes(db, "catalog"):
             state = DynamoDBState(db, account, region)
+            for arn, backup in state.backups.items():
+                if backup["BackupDetails"]["BackupStatus"] == "CREATING":  # copy it again, from the start
+                    self.runtime.scheduler.call_later(0, self.copy_backup_chunk, account, region, arn, None)
             for name, record in state.catalog.items():
                 if name.startswith(PURGE_PREFIX):
                     self.runtime.scheduler.call_later(0, self.purge_chunk, account, region, name)
+                elif "_restore" in record:
+                    self.runtime.scheduler.call_later(0, self.restore_chunk, account, region, name)
                 elif record["TableStatus"] != "ACTIVE" or any(
                     i.get("IndexStatus", "ACTIVE") != "ACTIVE" for i in record.get("GlobalSecondaryIndexes") or ()
                 ):

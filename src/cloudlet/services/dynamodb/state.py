@@ -8,6 +8,7 @@
 * ``stream_records``: ``stream id + sequence number`` -> one stream record
 * ``streams``: stream ARN -> the stream's description (kept after the table is gone)
 * ``tokens``: transaction ClientRequestToken -> what the request was and when
+* ``backups``: backup ARN -> the backup's description (its items are in ``items`` under its own uid)
 """
 
 from __future__ import annotations
@@ -24,3 +25,4 @@ class DynamoDBState(State):
     stream_records = Table()
     streams = Table()
     tokens = Table()
+    backups = Table()

@@ -637,7 +637,7 @@ class TableOperations:
         with self.runtime.db.transaction():
             state = DynamoDBState(self.runtime.db, account, region)
             record = state.catalog.get(name)
-            if record is None:
+            if record is None or "_restore" in record:  # a restore settles the table itself
                 return
             status = record["TableStatus"]
             if status == "DELETING":

@@ -9,6 +9,7 @@ import pytest
 from cloudlet.config import Config
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.runtime import Runtime
+from tests.support.unbuilt import unbuilt_without_inputs
 
 
 def run_with_runtime(body):  # noqa: ANN001, ANN201
@@ -38,9 +39,12 @@ def test_call_validates_and_reports_unbuilt_operations() -> None:
         run_with_runtime(invalid)
     assert excinfo.value.code == "ValidationError" and "roleArn" in excinfo.value.message
 
-    async def unbuilt(runtime: Runtime) -> None:
-        await runtime.call("dynamodb", "ListBackups", {}, account="1", region="us-east-1")
+    operation = unbuilt_without_inputs("dynamodb")
+
+    async def call_unbuilt(runtime: Runtime) -> None:
+        await runtime.call("dynamodb", operation, {}, account="1", region="us-east-1")
 
     with pytest.raises(ServiceError) as excinfo:
-        run_with_runtime(unbuilt)
+        run_with_runtime(call_unbuilt)
     assert (excinfo.value.code, excinfo.value.status) == ("NotImplemented", 501)
+    assert operation in excinfo.value.message

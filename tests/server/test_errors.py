@@ -8,7 +8,10 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
+from botocore import xform_name
 from botocore.exceptions import ClientError
+
+from tests.support.unbuilt import unbuilt_without_inputs
 
 JSON_10 = "application/x-amz-json-1.0"
 
@@ -24,12 +27,13 @@ def raw(cloudlet, method: str, path: str, body: bytes = b"", **headers: str) -> 
 
 
 def test_unbuilt_operation_is_501_naming_service_and_operation(cloudlet) -> None:  # noqa: ANN001
+    operation = unbuilt_without_inputs("dynamodb")
     with pytest.raises(ClientError) as excinfo:
-        cloudlet.client("dynamodb").list_backups()
+        getattr(cloudlet.client("dynamodb"), xform_name(operation))()
     error = excinfo.value.response
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert error["Error"]["Code"] == "NotImplemented"
-    assert "ListBackups" in error["Error"]["Message"] and "dynamodb" in error["Error"]["Message"]
+    assert operation in error["Error"]["Message"] and "dynamodb" in error["Error"]["Message"]
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,21 @@ def test_ephemeral_state_is_gone_after_restart(tmp_path) -> None:  # noqa: ANN00
     assert not (tmp_path / "state.db").exists()
 
 
+def test_an_ephemeral_server_killed_leaves_no_files_behind_the_next_start(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with cloudlet_process("--ephemeral") as first:
+        first.client("s3").create_bucket(Bucket="scratch")
+        os.kill(first.process.pid, signal.SIGKILL)
+        first.process.wait(10)
+    orphans = list(tmp_path.glob("cloudlet-blobs-*"))
+    assert len(orphans) == 1
+    with cloudlet_process("--ephemeral") as second:
+        assert not orphans[0].exists()
+        assert [p.name.split("-")[2] for p in tmp_path.glob("cloudlet-blobs-*")] == [str(second.process.pid)]
+        assert second.stop() == 0
+    assert not list(tmp_path.glob("cloudlet-blobs-*"))
+
+
 def test_a_busy_port_is_a_clear_error(tmp_path) -> None:  # noqa: ANN001
     with cloudlet_process("--ephemeral") as cloud:
         result = cli("start", "--port", str(cloud.port), "--ephemeral")

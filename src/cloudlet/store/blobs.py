@@ -17,6 +17,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 
 CHUNK = 1 << 20
+TEMPORARY_PREFIX = "cloudlet-blobs-"
 
 
 @dataclass
@@ -30,7 +31,10 @@ class BlobStore:
     def __init__(self, root: str | None) -> None:
         """``root`` is the blob directory, or None for a temporary one removed on close."""
         self._temporary = root is None
-        self.root = root or tempfile.mkdtemp(prefix="cloudlet-blobs-")
+        if root is None:
+            remove_orphans()
+            root = tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-")
+        self.root = root
         os.makedirs(os.path.join(self.root, "tmp"), exist_ok=True)
 
     def path(self, blob_id: str) -> str:
@@ -102,3 +106,24 @@ class BlobStore:
     def close(self) -> None:
         if self._temporary:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def remove_orphans() -> None:
+    """Delete the temporary blob directories of ephemeral servers that died without closing (kill -9)."""
+    base = tempfile.gettempdir()
+    for entry in os.listdir(base):
+        if not entry.startswith(TEMPORARY_PREFIX):
+            continue
+        pid = entry[len(TEMPORARY_PREFIX):].partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(base, entry), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -25,7 +25,7 @@ from cloudlet.protocol import get_protocol
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.protocol.models import ServiceModel, load_service
 from tests.protocol import roundtrip
-from tests.support import oracle
+from tests.support import edge_shapes, oracle
 
 QUERY_SERVICES = ["sns", "iam", "sts", "cloudformation", "elasticache", "elasticbeanstalk"]
 # cbor / json models still spoken in query by older clients.  SQS is not here: botocore's current
@@ -183,55 +183,16 @@ EDGE_SPEC = {
         "Nothing": {"name": "Nothing", "http": {"method": "POST", "requestUri": "/"}},
     },
     "shapes": {
-        "S": {"type": "string"},
-        "I": {"type": "integer"},
-        "L": {"type": "long"},
-        "D": {"type": "double"},
-        "B": {"type": "boolean"},
-        "Blob": {"type": "blob"},
-        "T": {"type": "timestamp"},
-        "TUnix": {"type": "timestamp", "timestampFormat": "unixTimestamp"},
-        "Strings": {"type": "list", "member": {"shape": "S"}},
-        "Renamed": {"type": "list", "member": {"shape": "S", "locationName": "Thing"}},
-        "Lists": {"type": "list", "member": {"shape": "Strings"}},
-        "FlatNamed": {"type": "list", "member": {"shape": "S", "locationName": "Item"}, "flattened": True},
-        "FlatPairs": {"type": "list", "member": {"shape": "Pair"}, "flattened": True},
+        **edge_shapes.SHAPES,
         "Pairs": {"type": "list", "member": {"shape": "Pair"}},
-        "Map": {"type": "map", "key": {"shape": "S"}, "value": {"shape": "S"}},
-        "NamedMap": {
-            "type": "map", "key": {"shape": "S", "locationName": "Name"}, "value": {"shape": "Pair", "locationName": "Val"},
-        },
-        "FlatMap": {
-            "type": "map", "key": {"shape": "S", "locationName": "K"}, "value": {"shape": "Strings", "locationName": "V"},
-            "flattened": True,
-        },
         "MapOfLists": {"type": "map", "key": {"shape": "S"}, "value": {"shape": "Strings"}},
-        "Pair": {"type": "structure", "members": {"Name": {"shape": "S"}, "Count": {"shape": "I", "locationName": "N"}}},
-        "Node": {"type": "structure", "members": {"Child": {"shape": "Node"}, "Value": {"shape": "S"}}},
         "Everything": {
             "type": "structure",
             "members": {
-                "Str": {"shape": "S"},
-                "Other": {"shape": "S", "locationName": "OtherName"},
-                "Int": {"shape": "I"},
-                "Long": {"shape": "L"},
-                "Double": {"shape": "D"},
-                "Bool": {"shape": "B"},
-                "Blob": {"shape": "Blob"},
-                "Time": {"shape": "T"},
-                "UnixTime": {"shape": "TUnix"},
-                "Strings": {"shape": "Strings"},
-                "Things": {"shape": "Renamed"},
-                "Lists": {"shape": "Lists"},
-                "Items": {"shape": "FlatNamed"},
+                **edge_shapes.MEMBERS,
                 "FlatPairs": {"shape": "FlatPairs"},
                 "Pairs": {"shape": "Pairs"},
-                "Map": {"shape": "Map"},
-                "NamedMap": {"shape": "NamedMap"},
-                "FlatMap": {"shape": "FlatMap"},
                 "MapOfLists": {"shape": "MapOfLists"},
-                "Pair": {"shape": "Pair"},
-                "Node": {"shape": "Node"},
             },
         },
         "EdgeFault": {

@@ -19,39 +19,15 @@ from botocore.serialize import create_serializer
 from cloudlet.protocol import xml as X
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.protocol.models import ServiceModel, load_service
-from tests.support import oracle
+from tests.support import edge_shapes, oracle
 
 SPEC = {
     "metadata": {"protocol": "rest-xml", "apiVersion": "2020-01-01", "endpointPrefix": "edge"},
     "operations": {},
     "shapes": {
-        "S": {"type": "string"},
-        "I": {"type": "integer"},
-        "L": {"type": "long"},
-        "D": {"type": "double"},
+        **edge_shapes.SHAPES,
         "F": {"type": "float"},
-        "B": {"type": "boolean"},
-        "Blob": {"type": "blob"},
-        "T": {"type": "timestamp"},
-        "TUnix": {"type": "timestamp", "timestampFormat": "unixTimestamp"},
         "TRfc": {"type": "timestamp", "timestampFormat": "rfc822"},
-        "Strings": {"type": "list", "member": {"shape": "S"}},
-        "Renamed": {"type": "list", "member": {"shape": "S", "locationName": "Thing"}},
-        "Lists": {"type": "list", "member": {"shape": "Strings"}},
-        "FlatNamed": {"type": "list", "member": {"shape": "S", "locationName": "Item"}, "flattened": True},
-        "FlatPairs": {"type": "list", "member": {"shape": "Pair"}, "flattened": True},
-        "Map": {"type": "map", "key": {"shape": "S"}, "value": {"shape": "S"}},
-        "NamedMap": {
-            "type": "map", "key": {"shape": "S", "locationName": "Name"}, "value": {"shape": "Pair", "locationName": "Val"},
-        },
-        "FlatMap": {
-            "type": "map", "key": {"shape": "S", "locationName": "K"}, "value": {"shape": "Strings", "locationName": "V"},
-            "flattened": True,
-        },
-        "Pair": {
-            "type": "structure",
-            "members": {"Name": {"shape": "S"}, "Count": {"shape": "I", "locationName": "N"}},
-        },
         "Tagged": {
             "type": "structure",
             "members": {
@@ -61,32 +37,14 @@ SPEC = {
             },
             "xmlNamespace": {"prefix": "xsi", "uri": "http://www.w3.org/2001/XMLSchema-instance"},
         },
-        "Node": {"type": "structure", "members": {"Child": {"shape": "Node"}, "Value": {"shape": "S"}}},
         "Everything": {
             "type": "structure",
             "members": {
-                "Str": {"shape": "S"},
-                "Other": {"shape": "S", "locationName": "OtherName"},
-                "Int": {"shape": "I"},
-                "Long": {"shape": "L"},
-                "Double": {"shape": "D"},
+                **edge_shapes.MEMBERS,
                 "Float": {"shape": "F"},
-                "Bool": {"shape": "B"},
-                "Blob": {"shape": "Blob"},
-                "Time": {"shape": "T"},
-                "UnixTime": {"shape": "TUnix"},
                 "HttpTime": {"shape": "TRfc"},
-                "Strings": {"shape": "Strings"},
-                "Things": {"shape": "Renamed"},
-                "Lists": {"shape": "Lists"},
-                "Items": {"shape": "FlatNamed"},
                 "Pairs": {"shape": "FlatPairs", "locationName": "PairEntry"},
-                "Map": {"shape": "Map"},
-                "NamedMap": {"shape": "NamedMap"},
-                "FlatMap": {"shape": "FlatMap"},
-                "Pair": {"shape": "Pair"},
                 "Tagged": {"shape": "Tagged"},
-                "Node": {"shape": "Node"},
                 "Header": {"shape": "S", "location": "header", "locationName": "x-amz-thing"},
                 "Namespaced": {"shape": "S", "xmlNamespace": {"uri": "urn:other"}},
             },

@@ -1,12 +1,16 @@
-"""Helpers shared by the SNS tests: a local HTTP endpoint that records what SNS POSTs."""
+"""Helpers shared by the SNS tests: a local HTTP or HTTPS endpoint that records what SNS POSTs."""
 
 from __future__ import annotations
 
 import json
 import queue
+import shutil
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +18,8 @@ import pytest
 class Endpoint:
     """An HTTP server on 127.0.0.1 answering each POST with the next status in ``statuses`` (then 200)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls_dir: Path | None = None) -> None:
+        """With ``tls_dir``, an HTTPS server with a self-signed certificate made there by openssl."""
         self.received: queue.Queue = queue.Queue()
         self.statuses: list[int] = []
         endpoint = self
@@ -33,7 +38,13 @@ class Endpoint:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls_dir is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self_signed_certificate(tls_dir))
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -57,9 +68,28 @@ class Endpoint:
         self.server.server_close()
 
 
+def self_signed_certificate(directory: Path) -> tuple[str, str]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = str(directory / "endpoint.crt"), str(directory / "endpoint.key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "1", "-subj", "/CN=127.0.0.1"],
+        capture_output=True, check=True,
+    )
+    return cert, key
+
+
 @pytest.fixture
 def endpoint() -> Iterator[Endpoint]:
     server = Endpoint()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def https_endpoint(tmp_path: Path) -> Iterator[Endpoint]:
+    server = Endpoint(tmp_path)
     yield server
     server.close()
 

@@ -46,7 +46,8 @@ def openssl_verifies(tmp_path, document: dict) -> bool:  # noqa: ANN001
 
 
 def subscribe_and_confirm(sns, topic: str, endpoint, how: str = "api") -> str:  # noqa: ANN001
-    pending = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url + "/hook")
+    protocol = endpoint.url.split(":", 1)[0]
+    pending = sns.subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint.url + "/hook")
     assert pending["SubscriptionArn"] == "pending confirmation"
     headers, confirmation = endpoint.next_json()
     assert headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
@@ -127,6 +128,21 @@ def test_notifications_are_signed_with_the_served_certificate(cloud, endpoint, t
     assert openssl_verifies(tmp_path, document)
     tampered = {**document, "Message": "something else"}
     assert not openssl_verifies(tmp_path, tampered)
+
+
+def test_https_endpoints_with_self_signed_certificates_get_confirmations_and_notifications(
+    cloud, https_endpoint, tmp_path,  # noqa: ANN001
+) -> None:
+    sns = cloud.client("sns")
+    topic = sns.create_topic(Name="https-notify")["TopicArn"]
+    arn = subscribe_and_confirm(sns, topic, https_endpoint)
+    assert sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["Protocol"] == "https"
+    sns.publish(TopicArn=topic, Message="over TLS")
+    headers, document = https_endpoint.next_json()
+    assert headers["x-amz-sns-message-type"] == "Notification"
+    assert headers["x-amz-sns-subscription-arn"] == arn
+    assert document["Message"] == "over TLS"
+    assert openssl_verifies(tmp_path, document)
 
 
 def test_raw_delivery_posts_the_message_itself(cloud, endpoint) -> None:  # noqa: ANN001

@@ -170,13 +170,12 @@ async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any,
     taps = list(hashers.values())
     if payload_hasher is not None:
         taps.append(payload_hasher)
-    stream = _pieces(_raw_reader(body), decoder, taps)
     data = None
     if length_hint is not None and length_hint <= INLINE_LIMIT:
-        data = await _collect(stream, length_hint)
+        data = await _collect(_pieces(_raw_reader(body), decoder, taps), length_hint)
         info = BlobInfo("i" + uuid.uuid4().hex, len(data), hashlib.md5(data).hexdigest())
-    else:
-        info = await runtime.blobs.write(stream)
+    else:  # the blob store hashes as it writes, off the event loop
+        info = await runtime.blobs.write(_pieces(_raw_reader(body), decoder, []), taps)
     try:
         if length is not None and info.size != length and (streaming or ctx.request is not None):
             raise errors.incomplete_body()

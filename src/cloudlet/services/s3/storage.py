@@ -16,6 +16,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import json
 import logging
 import os
 import re
@@ -407,7 +408,7 @@ class Bodies:
     def keep(self, ingested: Ingested) -> None:
         """Store a small body's bytes (call in the transaction that commits the record naming it)."""
         if ingested.data is not None:
-            self.state().inline.put(ingested.blob, base64.b64encode(ingested.data).decode("ascii"))
+            self.state().inline.put_bytes(ingested.blob, ingested.data)
 
     def release(self, blob: str) -> None:
         """Forget a body no committed record names (a failed write)."""
@@ -415,8 +416,10 @@ class Bodies:
             self.runtime.blobs.delete(blob)
 
     def read_inline(self, blob: str) -> bytes:
-        text = self.state().inline.get(blob)
-        return base64.b64decode(text) if text else b""
+        value = self.state().inline.get_bytes(blob)
+        if isinstance(value, str):  # written before bodies were stored as bytes: a JSON base64 string
+            return base64.b64decode(json.loads(value))
+        return value or b""
 
     def schedule_drain(self) -> None:
         if self._drain_scheduled:

@@ -162,12 +162,21 @@ def rest_routes(service: str) -> dict[str, list[RestRoute]]:
     return routes
 
 
+@cache
+def _routes_without_query(service: str, method: str) -> list[RestRoute]:
+    """The routes a request without a query string can match (most of S3's need a query key)."""
+    return [r for r in rest_routes(service).get(method, ()) if not r.query_keys and not r.query_values]
+
+
 def match_rest(
     services: list[str], request: Request, path: str, host_prefixed: bool = False
 ) -> tuple[str, RestRoute] | None:
     best: tuple[str, RestRoute] | None = None
+    queried = bool(request.query_string)
     for service in services:
-        for route in rest_routes(service).get(request.method, ()):
+        routes = rest_routes(service).get(request.method, ()) if queried else \
+            _routes_without_query(service, request.method)
+        for route in routes:
             if host_prefixed and not route.host_prefixed:
                 continue
             if route.matches(path, request.query, request.headers):

@@ -8,6 +8,8 @@ and a blob that a committed record points to is complete.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import os
 import shutil
@@ -15,9 +17,21 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 CHUNK = 1 << 20
 TEMPORARY_PREFIX = "cloudlet-blobs-"
+BATCH = 1 << 20  # bytes handed to the worker thread at a time while writing
+
+_workers: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads that hash and write bodies (made on the first large body, not at start-up)."""
+    global _workers
+    if _workers is None:
+        _workers = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="blobs")
+    return _workers
 
 
 @dataclass
@@ -42,28 +56,59 @@ class BlobStore:
             raise ValueError(f"not a blob id: {blob_id!r}")
         return os.path.join(self.root, blob_id[:2], blob_id)
 
-    async def write(self, data: bytes | AsyncIterable[bytes] | Iterable[bytes]) -> BlobInfo:
-        """Store a body as it streams in; returns its id, size and MD5."""
+    async def write(
+        self, data: bytes | AsyncIterable[bytes] | Iterable[bytes], hashers: Iterable[Any] = ()
+    ) -> BlobInfo:
+        """Store a body as it streams in; returns its id, size and MD5.
+
+        ``hashers`` (objects with ``update``) see the same bytes in the same pass.  Hashing and
+        writing run on a worker thread, a batch at a time, while the event loop receives the next
+        batch: MD5 alone costs more than everything else an upload does, and hashlib, zlib and
+        file writes release the GIL.  One batch in flight per body keeps the order and bounds memory.
+        """
         blob_id = uuid.uuid4().hex
         md5 = hashlib.md5()
+        updates = [md5.update, *(h.update for h in hashers)]
         size = 0
         fd, tmp = tempfile.mkstemp(dir=os.path.join(self.root, "tmp"))
+        pending: concurrent.futures.Future | None = None
         try:
             with os.fdopen(fd, "wb") as out:
-                if isinstance(data, bytes | bytearray):
-                    chunks: Iterable[bytes] | AsyncIterable[bytes] = [bytes(data)]
-                else:
-                    chunks = data
-                if hasattr(chunks, "__aiter__"):
-                    async for chunk in chunks:  # type: ignore[union-attr]
-                        out.write(chunk)
-                        md5.update(chunk)
-                        size += len(chunk)
-                else:
-                    for chunk in chunks:  # type: ignore[union-attr]
-                        out.write(chunk)
-                        md5.update(chunk)
-                        size += len(chunk)
+
+                def consume(batch: list) -> None:
+                    for piece in batch:
+                        out.write(piece)
+                        for update in updates:
+                            update(piece)
+
+                try:
+                    if isinstance(data, bytes | bytearray):
+                        chunks: Iterable[bytes] | AsyncIterable[bytes] = [bytes(data)]
+                    else:
+                        chunks = data
+                    batch: list = []
+                    batched = 0
+                    if hasattr(chunks, "__aiter__"):
+                        async for chunk in chunks:  # type: ignore[union-attr]
+                            batch.append(chunk)
+                            batched += len(chunk)
+                            if batched >= BATCH:
+                                size += batched
+                                if pending is not None:
+                                    await asyncio.wrap_future(pending)
+                                pending = _pool().submit(consume, batch)
+                                batch, batched = [], 0
+                    else:
+                        for chunk in chunks:  # type: ignore[union-attr]
+                            batch.append(chunk)
+                            batched += len(chunk)
+                    if pending is not None:
+                        await asyncio.wrap_future(pending)
+                    consume(batch)
+                    size += batched
+                finally:
+                    if pending is not None and not pending.done():
+                        concurrent.futures.wait([pending])  # the file closes only when no thread writes
                 out.flush()
                 if not self._temporary:
                     os.fsync(out.fileno())

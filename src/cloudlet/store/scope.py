@@ -71,6 +71,13 @@ class TableView:
     def delete(self, key: Key) -> bool:
         return self.db.delete(self.scope, key)
 
+    def get_bytes(self, key: Key) -> bytes | str | None:
+        """A value ``put_bytes`` stored (a table holds either JSON values or bytes, by its own choice)."""
+        return self.db.get_bytes(self.scope, key)
+
+    def put_bytes(self, key: Key, data: bytes) -> None:
+        self.db.put_bytes(self.scope, key, data)
+
     def get_many(self, keys: list[Key]) -> dict[Key, Any]:
         """Several keys' values in one statement; missing keys are left out."""
         return self.db.get_many(self.scope, keys)

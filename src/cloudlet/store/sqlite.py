@@ -78,6 +78,21 @@ class Database:
             (*scope, key, json.dumps(value, separators=(",", ":"))),
         )
 
+    def get_bytes(self, scope: tuple[str, str, str, str], key: Key) -> bytes | str | None:
+        """A value stored by ``put_bytes``, as stored (no JSON): bytes, or text a JSON ``put`` wrote."""
+        row = self.conn.execute(
+            "SELECT value FROM kv WHERE service=? AND tbl=? AND account=? AND region=? AND key=?",
+            (*scope, key),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def put_bytes(self, scope: tuple[str, str, str, str], key: Key, data: bytes) -> None:
+        """Store bytes as they are (a BLOB, not JSON): small object bodies, without base64's third more."""
+        self._write(
+            "INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
+            (*scope, key, bytes(data)),
+        )
+
     def get_many(self, scope: tuple[str, str, str, str], keys: list[Key]) -> dict[Key, Any]:
         """The values of several keys in one statement (missing keys are left out)."""
         out: dict[Key, Any] = {}

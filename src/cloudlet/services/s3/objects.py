@@ -11,7 +11,7 @@ from cloudlet.protocol.timestamps import to_datetime
 from cloudlet.services.s3 import attributes, conditions, errors
 from cloudlet.services.s3.checksums import FAST_CRCS, FULL_OBJECT_CAPABLE
 from cloudlet.services.s3.core import checksum_members, http_date
-from cloudlet.services.s3.storage import BodyReader, Ingested, ingest
+from cloudlet.services.s3.storage import BodyReader, Ingested, ingest, is_inline
 from cloudlet.services.s3.versions import Versions
 
 RESPONSE_OVERRIDES = {
@@ -200,7 +200,12 @@ class ObjectOperations(Versions):
     def get_object(self, ctx: RequestContext, params: dict) -> dict:
         _, record, out = self._read(ctx, params, "GET")
         start, end = self._span(params, record, out)
-        out["Body"] = BodyReader(self.bodies, record.get("blobs") or [], start, end)
+        segments = record.get("blobs") or []
+        if len(segments) == 1 and is_inline(segments[0][0]):
+            # a small body lives in the database: read it now and answer in one piece (no stream to pump)
+            out["Body"] = self.bodies.read_inline(segments[0][0])[start:end]
+        else:
+            out["Body"] = BodyReader(self.bodies, segments, start, end)
         return out
 
     def head_object(self, ctx: RequestContext, params: dict) -> dict:

@@ -17,7 +17,7 @@ Key layout (keys are ordered, so listings are index walks):
 - ``garbage``   ``blob id`` -> blobs no committed record points to any more, deleted after
   the commit that dropped them (a rolled-back transaction drops nothing)
 - ``counters``  ``sequence`` -> the last write sequence (version order, event sequencers)
-- ``inline``    ``i<hex>`` -> the base64 bytes of a small body (up to 128 KiB), kept in the database
+- ``inline``    ``i<hex>`` -> the bytes of a small body (up to 128 KiB, a BLOB: ``put_bytes``), kept in the database
   rather than in a file: one row in the commit costs far less than creating a file
 
 Bucket names cannot contain ``/`` nor keys ``\\0``, so these separators cannot collide.

@@ -16,12 +16,13 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import json
 import logging
 import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -161,30 +162,21 @@ async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any,
         )
 
     trailers: dict[str, str] = {}
-    source: AsyncIterable[bytes] | Iterable[bytes]
-    if body is None:
-        source = [b""]
-    elif isinstance(body, bytes | bytearray | memoryview):
-        source = [bytes(body)]
-    else:
-        source = body
+    decoder = None
     if streaming:
-        if isinstance(source, list):
-            source = _aiter(source)
         signer = _signer(runtime, ctx) if content_sha256 in chunked.SIGNED_STREAMING else None
-        source = chunked.decode(source, trailers, signer)  # type: ignore[arg-type]
+        decoder = chunked.Decoder(trailers, signer)
     hashers = {algorithm: new_hasher(algorithm) for algorithm in expected}
     payload_hasher = hashlib.sha256() if _HEX64.match(content_sha256 or "") else None
     taps = list(hashers.values())
     if payload_hasher is not None:
         taps.append(payload_hasher)
-    stream = _tapped(source, taps) if taps else source
     data = None
     if length_hint is not None and length_hint <= INLINE_LIMIT:
-        data = await _collect(stream, length_hint)
+        data = await _collect(_pieces(_raw_reader(body), decoder, taps), length_hint)
         info = BlobInfo("i" + uuid.uuid4().hex, len(data), hashlib.md5(data).hexdigest())
-    else:
-        info = await runtime.blobs.write(stream)
+    else:  # the blob store hashes as it writes, off the event loop
+        info = await runtime.blobs.write(_pieces(_raw_reader(body), decoder, []), taps)
     try:
         if length is not None and info.size != length and (streaming or ctx.request is not None):
             raise errors.incomplete_body()
@@ -214,42 +206,76 @@ async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any,
     return Ingested(info.id, info.size, info.md5, values, data)
 
 
-async def _collect(stream: AsyncIterable[bytes] | Iterable[bytes], limit: int) -> bytes:
+async def _collect(stream: AsyncIterable[Any], limit: int) -> bytes:
     """A small body in memory; more than announced is an error, never a bigger buffer."""
     parts = []
     size = 0
-    if hasattr(stream, "__aiter__"):
-        async for chunk in stream:  # type: ignore[union-attr]
-            parts.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise errors.incomplete_body()
+    async for chunk in stream:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise errors.incomplete_body()
+    return parts[0] if len(parts) == 1 and isinstance(parts[0], bytes) else b"".join(parts)
+
+
+def _raw_reader(body: Any) -> Callable[[], Awaitable[bytes]]:
+    """The next raw chunk of a body (b"" at its end): request streams, readers of stored bodies,
+    bytes from a service calling in-process, or any iterable of bytes."""
+    if body is None:
+        body = b""
+    if isinstance(body, bytes | bytearray | memoryview):
+        items = iter([bytes(body)])
+    elif hasattr(body, "read_chunk"):  # the request's BodyStream: b"" only at the end
+        return body.read_chunk
+    elif hasattr(body, "next_chunk"):  # a BodyReader: b"" only at the end
+        reader = body
+
+        async def next_stored() -> bytes:
+            return reader.next_chunk()
+
+        return next_stored
+    elif hasattr(body, "__aiter__"):
+        chunks = body.__aiter__()
+
+        async def next_async() -> bytes:
+            while True:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return b""
+                if chunk:
+                    return chunk
+
+        return next_async
     else:
-        for chunk in stream:  # type: ignore[union-attr]
-            parts.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise errors.incomplete_body()
-    return b"".join(parts)
+        items = iter(body)
+
+    async def next_item() -> bytes:
+        for chunk in items:
+            if chunk:
+                return chunk
+        return b""
+
+    return next_item
 
 
-async def _aiter(items: list[bytes]) -> AsyncIterator[bytes]:
-    for item in items:
-        yield item
+async def _pieces(read: Callable[[], Awaitable[bytes]], decoder: chunked.Decoder | None, hashers: list
+                  ) -> AsyncIterator[Any]:
+    """A body's data as it arrives, decoded from aws-chunked when ``decoder`` is set, fed to every hasher.
 
-
-async def _tapped(source: AsyncIterable[bytes] | Iterable[bytes], hashers: list) -> AsyncIterator[bytes]:
+    One loop rather than a generator per layer (read, decode, hash): a small upload spent more in
+    that machinery than in the work itself."""
     updates = [h.update for h in hashers]
-    if hasattr(source, "__aiter__"):
-        async for chunk in source:  # type: ignore[union-attr]
+    while decoder is None or not decoder.done:
+        raw = await read()
+        if not raw:
+            if decoder is not None:
+                decoder.end()
+            return
+        for piece in decoder.feed(raw) if decoder is not None else (raw,):
             for update in updates:
-                update(chunk)
-            yield chunk
-    else:
-        for chunk in source:  # type: ignore[union-attr]
-            for update in updates:
-                update(chunk)
-            yield chunk
+                update(piece)
+            yield piece
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -382,7 +408,7 @@ class Bodies:
     def keep(self, ingested: Ingested) -> None:
         """Store a small body's bytes (call in the transaction that commits the record naming it)."""
         if ingested.data is not None:
-            self.state().inline.put(ingested.blob, base64.b64encode(ingested.data).decode("ascii"))
+            self.state().inline.put_bytes(ingested.blob, ingested.data)
 
     def release(self, blob: str) -> None:
         """Forget a body no committed record names (a failed write)."""
@@ -390,8 +416,10 @@ class Bodies:
             self.runtime.blobs.delete(blob)
 
     def read_inline(self, blob: str) -> bytes:
-        text = self.state().inline.get(blob)
-        return base64.b64decode(text) if text else b""
+        value = self.state().inline.get_bytes(blob)
+        if isinstance(value, str):  # written before bodies were stored as bytes: a JSON base64 string
+            return base64.b64decode(json.loads(value))
+        return value or b""
 
     def schedule_drain(self) -> None:
         if self._drain_scheduled:

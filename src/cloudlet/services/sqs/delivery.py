@@ -35,16 +35,38 @@ def walk(table: TableView, start: str, end: str, batch: int = 16) -> Iterator[tu
         after = rows[-1][0]
 
 
+class PendingWrites:
+    """New rows held back to be written together: one statement per table for a fan-out's messages
+    instead of one per message.  Only for writes nothing reads before ``flush``."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple, tuple[TableView, list[tuple[str, Any]]]] = {}
+
+    def put(self, table: TableView, key: str, value: Any) -> None:
+        entry = self._rows.get(table.scope)
+        if entry is None:
+            entry = self._rows[table.scope] = (table, [])
+        entry[1].append((key, value))
+
+    def flush(self) -> None:
+        for table, rows in self._rows.values():
+            table.put_many(rows)
+        self._rows.clear()
+
+
 class Delivery:
     """The messages of one queue (``queue`` is its record) at one instant."""
 
-    def __init__(self, state: SqsState, queue: dict, now: int) -> None:
+    def __init__(self, state: SqsState, queue: dict, now: int, writes: PendingWrites | None = None) -> None:
         self.state = state
         self.queue = queue
         self.qid: str = queue["id"]
         self.fifo: bool = queue["fifo"]
         self.now = now
         self.prefix = f"{self.qid} "
+        # A standard queue's new message is read by nothing else in the same call, so its rows may wait
+        # (a FIFO send reads its group and deduplication rows: it writes at once).
+        self.writes = None if self.fifo else writes
 
     # --- keys -------------------------------------------------------------------------------
 
@@ -63,8 +85,15 @@ class Delivery:
     def insert(self, seq: int, message: Message) -> None:
         """Store a new message and index it (its ``v`` says when it may first be received)."""
         state = self.state
-        state.messages.put(self._mkey(seq), message)
         vkey = self._vkey(message["v"], seq)
+        writes = self.writes
+        if writes is not None:
+            writes.put(state.messages, self._mkey(seq), message)
+            writes.put(state.visible, vkey, 1)
+            if message.get("dl"):
+                writes.put(state.delayed, vkey, 1)
+            return
+        state.messages.put(self._mkey(seq), message)
         state.visible.put(vkey, 1)
         if message.get("dl"):
             state.delayed.put(vkey, 1)

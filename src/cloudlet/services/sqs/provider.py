@@ -28,7 +28,7 @@ from cloudlet.services.sqs import errors, messages, queues, receipts
 from cloudlet.services.sqs.delivery import Delivery, Message, PendingWrites
 from cloudlet.services.sqs.moves import MoveTasks
 from cloudlet.services.sqs.state import SqsState
-from cloudlet.services.sqs.urls import address_from_path, parse_arn, parse_queue_url, queue_url
+from cloudlet.services.sqs.urls import QueueAddress, address_from_path, parse_arn, parse_queue_url, queue_url
 
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # alphanumeric and punctuation
@@ -58,6 +58,7 @@ class SqsProvider(Provider):
         self._next_expiry: dict[str, int | None] = {}  # qid -> no message expires before (None: empty)
         # (account, region, name) -> the queue record, for the hot paths; every write drops its entry
         self._queues: dict[tuple[str, str, str], dict] = {}
+        self._addresses: dict[tuple[str, str], QueueAddress] = {}  # (QueueUrl, request region) -> its queue
         self.moves = MoveTasks(self)
 
     async def start(self) -> None:
@@ -89,7 +90,13 @@ class SqsProvider(Provider):
         """
         url = params.get("QueueUrl")
         if url:
-            address = parse_queue_url(url, ctx)
+            # Clients name the same few queues on every call: a URL is parsed once per region.
+            address = self._addresses.get((url, ctx.region))
+            if address is None:
+                address = parse_queue_url(url, ctx)
+                if len(self._addresses) >= 4096:
+                    self._addresses.clear()
+                self._addresses[(url, ctx.region)] = address
         else:
             address = address_from_path(ctx.request.path, ctx) if ctx.request is not None else None
             if address is None:

@@ -383,8 +383,12 @@ class SqsProvider(Provider):
         operation = model.operation("SendMessage")
         writes = PendingWrites()
         out: list[dict | Exception] = []
+        contexts: dict[tuple[str, str], RequestContext] = {}  # read only: one per caller and region will do
         for account, region, params in sends:
-            ctx = RequestContext(model, operation, None, "internal", region, default_identity(account))
+            ctx = contexts.get((account, region))
+            if ctx is None:
+                ctx = contexts[account, region] = RequestContext(
+                    model, operation, None, "internal", region, default_identity(account))
             try:
                 validate(operation, params)
                 out.append(self.send_message(ctx, params, writes))

@@ -20,6 +20,40 @@ from typing import Any
 Key = str | bytes
 _MAX_KEYS = 500  # keys per IN (...) list, well below SQLite's limit on bound parameters
 
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# Values are compact JSON.  json.dumps(..., separators=...) builds an encoder on every call and
+# json.loads checks its argument twice over: on every read and write of every item that was most
+# of the cost of a small value.  The C encoder and scanner, made once, give the same text and values.
+try:
+    from json.encoder import c_make_encoder as _make_encoder
+    from json.encoder import encode_basestring_ascii as _ascii
+    from json.scanner import c_make_scanner as _make_scanner
+except ImportError:  # a Python without the _json accelerator
+    _make_encoder = _make_scanner = None
+
+if _make_encoder is not None and _make_scanner is not None:
+    _encode = _make_encoder(None, _no_default, _ascii, None, ":", ",", False, False, True)
+    _scan = _make_scanner(json.JSONDecoder())
+
+    def _dump(value: Any) -> str:
+        return "".join(_encode(value, 0))
+
+    def _load(text: Any) -> Any:
+        try:
+            value, end = _scan(text, 0)
+        except (StopIteration, TypeError):  # not JSON, or bytes: json.loads says what is wrong, or reads it
+            return json.loads(text)
+        return value if end == len(text) else json.loads(text)
+else:
+    def _dump(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"))
+
+    _load = json.loads
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
     service TEXT NOT NULL,
@@ -44,6 +78,12 @@ class Database:
         if path is not None:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            # Rows of this WITHOUT ROWID table above ~1 KB (an SNS envelope in a queue, a DynamoDB item)
+            # spill to overflow pages at 4 KiB pages: 16 KiB pages halve what inserting them costs, and
+            # cost small rows nothing in memory.  A file keeps 4 KiB: every commit writes its dirty pages
+            # to the WAL, and most commits are one small row.
+            self.conn.execute("PRAGMA page_size=16384")
         self.conn.executescript(_SCHEMA)
         self._depth = 0
         self._began = False
@@ -70,12 +110,12 @@ class Database:
             "SELECT value FROM kv WHERE service=? AND tbl=? AND account=? AND region=? AND key=?",
             (*scope, key),
         ).fetchone()
-        return None if row is None else json.loads(row[0])
+        return None if row is None else _load(row[0])
 
     def put(self, scope: tuple[str, str, str, str], key: Key, value: Any) -> None:
         self._write(
             "INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
-            (*scope, key, json.dumps(value, separators=(",", ":"))),
+            (*scope, key, _dump(value)),
         )
 
     def get_bytes(self, scope: tuple[str, str, str, str], key: Key) -> bytes | str | None:
@@ -104,14 +144,14 @@ class Database:
                 (*scope, *chunk),
             ).fetchall()
             for key, value in rows:
-                out[key] = json.loads(value)
+                out[key] = _load(value)
         return out
 
     def put_many(self, scope: tuple[str, str, str, str], items: list[tuple[Key, Any]]) -> None:
         """Write several keys at once (one prepared statement for all)."""
         if not items:
             return
-        rows = [(*scope, key, json.dumps(value, separators=(",", ":"))) for key, value in items]
+        rows = [(*scope, key, _dump(value)) for key, value in items]
         self._write("INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
                     rows, many=True)
 
@@ -155,7 +195,7 @@ class Database:
             sql.append("LIMIT ?")
             args.append(limit)
         for key, value in self.conn.execute(" ".join(sql), args).fetchall():
-            yield key, json.loads(value)
+            yield key, _load(value)
 
     def count(
         self, scope: tuple[str, str, str, str], start: Key | None = None, end: Key | None = None,

@@ -258,7 +258,23 @@ class DeliveryMixin:
         # other request's writes can enter this transaction.
         sqs = self.runtime.providers.get("sqs") or await self.runtime.provider("sqs")
         found = sqs.handler("SendMessage") if sqs is not None else None
-        together = self.runtime.db.transaction() if found is not None and not found[1] else nullcontext()
+        synchronous = found is not None and not found[1]
+        if synchronous and hasattr(sqs, "send_internal"):
+            # SQS's in-process path: what runtime.call answers for each, without building a request
+            # context and dispatching per queue, and the messages written in one statement per table.
+            with self.runtime.db.transaction():
+                batch = [_sqs_params(send.sub["endpoint"], send.body, send.attributes, message) for send in sends]
+                results = sqs.send_internal([(p.pop("_account"), p.pop("_region"), p) for p in batch])
+                for send, result in zip(sends, results, strict=True):
+                    if isinstance(result, ServiceError):
+                        await self._dead_letter(send.sub, send.body, send.attributes, message, result.code,
+                                                result.message)
+                    elif isinstance(result, Exception):
+                        log.error("delivery to %s failed", send.sub["endpoint"], exc_info=result)
+                        await self._dead_letter(send.sub, send.body, send.attributes, message, "InternalError",
+                                                str(result))
+            return
+        together = self.runtime.db.transaction() if synchronous else nullcontext()
         with together:
             for send in sends:
                 params = _sqs_params(send.sub["endpoint"], send.body, send.attributes, message)

@@ -10,9 +10,11 @@ Why no crypto library: the standard library cannot do RSA, and PKCS#1 v1.5 signi
 hash, a padding and one modular exponentiation, written here in a few lines.  Speed
 matters because every Publish is signed.  A two-prime 2048-bit key costs about 8 ms per
 signature in pure Python on a slow core; this key is a 2048-bit modulus (AWS's size) made
-of sixteen 128-bit primes (multi-prime RSA, RFC 8017 section 3), which verifiers cannot
-tell apart (they see only the modulus and exponent) and which signs in well under a
-millisecond through the Chinese remainder theorem.  The key guards nothing: it lives in
+of many small primes (multi-prime RSA, RFC 8017 section 3), which verifiers cannot tell
+apart (they see only the modulus and exponent), signed through the Chinese remainder
+theorem.  The primes are 30-bit, one CPython digit, where ``pow`` is ~40 times cheaper
+than on 128 bits: about 0.1 ms per signature where sixteen 128-bit primes (the keys made
+before, still read) took ~0.6 ms, on every Publish.  The key guards nothing: it lives in
 the local data directory and signs messages for local tests.
 """
 
@@ -26,8 +28,7 @@ from dataclasses import dataclass
 
 E = 65537
 MODULUS_BITS = 2048
-PRIME_BITS = 128
-PRIMES = MODULUS_BITS // PRIME_BITS
+PRIME_BITS = 30  # one digit of a CPython int
 
 # DER DigestInfo prefixes (RFC 8017 section 9.2, note 1)
 _DIGEST_INFO = {
@@ -61,11 +62,18 @@ def _is_probable_prime(n: int, rounds: int = 32) -> bool:
 
 
 def _prime(bits: int) -> int:
-    # The top five bits set: sixteen such primes always multiply to a full 2048-bit modulus.
-    top = 0b11111 << (bits - 5)
+    top = 0b11111 << (bits - 5)  # the top five bits set: the product grows by nearly ``bits`` each time
     while True:
         candidate = secrets.randbits(bits) | top | 1
         if math.gcd(E, candidate - 1) == 1 and _is_probable_prime(candidate):
+            return candidate
+
+
+def _prime_between(low: int, high: int) -> int:
+    """A prime in [low, high] usable with E (the last factor, which makes the modulus 2048 bits)."""
+    while True:
+        candidate = (low + secrets.randbelow(high - low + 1)) | 1
+        if candidate <= high and math.gcd(E, candidate - 1) == 1 and _is_probable_prime(candidate):
             return candidate
 
 
@@ -87,14 +95,20 @@ class SigningKey:
 
     @classmethod
     def generate(cls) -> SigningKey:
+        """Distinct one-digit primes while more than two digits' worth of the modulus is left, then one
+        prime that brings the product to exactly MODULUS_BITS bits."""
+        low, high = 1 << (MODULUS_BITS - 1), (1 << MODULUS_BITS) - 1
+        primes: list[int] = []
+        n = 1
+        while (high // n).bit_length() > 2 * PRIME_BITS:
+            p = _prime(PRIME_BITS)
+            if p not in primes:
+                primes.append(p)
+                n *= p
         while True:
-            primes: list[int] = []
-            while len(primes) < PRIMES:
-                p = _prime(PRIME_BITS)
-                if p not in primes:
-                    primes.append(p)
-            if math.prod(primes).bit_length() == MODULUS_BITS:
-                return cls(primes)
+            last = _prime_between(-(-low // n), high // n)
+            if last not in primes:
+                return cls([*primes, last])
 
     def to_json(self) -> dict:
         return {"primes": [str(p) for p in self.primes]}

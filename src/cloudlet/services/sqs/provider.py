@@ -18,14 +18,17 @@ import re
 from typing import Any
 
 from cloudlet.context import RequestContext, new_request_id
+from cloudlet.gateway.auth import default_identity
 from cloudlet.protocol.errors import ServiceError
+from cloudlet.protocol.models import load_service
+from cloudlet.protocol.validate import validate
 from cloudlet.services.base import Provider
 from cloudlet.services.sqs import attributes as attrs
 from cloudlet.services.sqs import errors, messages, queues, receipts
-from cloudlet.services.sqs.delivery import Delivery, Message
+from cloudlet.services.sqs.delivery import Delivery, Message, PendingWrites
 from cloudlet.services.sqs.moves import MoveTasks
 from cloudlet.services.sqs.state import SqsState
-from cloudlet.services.sqs.urls import address_from_path, parse_arn, parse_queue_url, queue_url
+from cloudlet.services.sqs.urls import QueueAddress, address_from_path, parse_arn, parse_queue_url, queue_url
 
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # alphanumeric and punctuation
@@ -55,6 +58,7 @@ class SqsProvider(Provider):
         self._next_expiry: dict[str, int | None] = {}  # qid -> no message expires before (None: empty)
         # (account, region, name) -> the queue record, for the hot paths; every write drops its entry
         self._queues: dict[tuple[str, str, str], dict] = {}
+        self._addresses: dict[tuple[str, str], QueueAddress] = {}  # (QueueUrl, request region) -> its queue
         self.moves = MoveTasks(self)
 
     async def start(self) -> None:
@@ -86,7 +90,13 @@ class SqsProvider(Provider):
         """
         url = params.get("QueueUrl")
         if url:
-            address = parse_queue_url(url, ctx)
+            # Clients name the same few queues on every call: a URL is parsed once per region.
+            address = self._addresses.get((url, ctx.region))
+            if address is None:
+                address = parse_queue_url(url, ctx)
+                if len(self._addresses) >= 4096:
+                    self._addresses.clear()
+                self._addresses[(url, ctx.region)] = address
         else:
             address = address_from_path(ctx.request.path, ctx) if ctx.request is not None else None
             if address is None:
@@ -110,9 +120,9 @@ class SqsProvider(Provider):
     def url(self, ctx: RequestContext, queue: dict) -> str:
         return queue_url(ctx, queue["account"], queue["name"], f"localhost:{self.runtime.config.port}")
 
-    def delivery(self, state: SqsState, queue: dict, now: int) -> Delivery:
+    def delivery(self, state: SqsState, queue: dict, now: int, writes: PendingWrites | None = None) -> Delivery:
         """The queue's messages now, with those past the retention period dropped first."""
-        delivery = Delivery(state, queue, now)
+        delivery = Delivery(state, queue, now, writes)
         due = self._next_expiry.get(queue["id"], 0)
         if due is not None and due <= now:
             retention = queues.int_attribute(queue, "MessageRetentionPeriod") * 1000
@@ -352,14 +362,40 @@ class SqsProvider(Provider):
 
     # --- sending -------------------------------------------------------------------------------
 
-    def send_message(self, ctx: RequestContext, params: dict) -> dict:
+    def send_message(self, ctx: RequestContext, params: dict, writes: PendingWrites | None = None) -> dict:
         state, queue = self.locate(ctx, params)
-        delivery = self.delivery(state, queue, self.now())
+        delivery = self.delivery(state, queue, self.now(), writes)
         if queue["fifo"]:
             self._check_fifo_ids(queue, [params])
         result = self._send(ctx, delivery, params)
         self.wake(queue)
         return result
+
+    def send_internal(self, sends: list[tuple[str, str, dict]]) -> list[dict | Exception]:
+        """SendMessage for each (account, region, parameters), from another service in this process
+        (SNS's fan-out), inside the caller's transaction.
+
+        Each gets what ``runtime.call("sqs", "SendMessage", ...)`` would return or raise (the same
+        validation, the same checks), in order; what it would raise is returned.  The new messages of
+        standard queues are written together at the end: one statement per table for the fan-out.
+        """
+        model = load_service("sqs")
+        operation = model.operation("SendMessage")
+        writes = PendingWrites()
+        out: list[dict | Exception] = []
+        contexts: dict[tuple[str, str], RequestContext] = {}  # read only: one per caller and region will do
+        for account, region, params in sends:
+            ctx = contexts.get((account, region))
+            if ctx is None:
+                ctx = contexts[account, region] = RequestContext(
+                    model, operation, None, "internal", region, default_identity(account))
+            try:
+                validate(operation, params)
+                out.append(self.send_message(ctx, params, writes))
+            except Exception as e:  # the caller deals with it as with a raised one
+                out.append(e)
+        writes.flush()
+        return out
 
     def send_message_batch(self, ctx: RequestContext, params: dict) -> dict:
         state, queue = self.locate(ctx, params)

@@ -82,7 +82,7 @@ class TableView:
         return self.db.delete_many(self.scope, keys)
 
     def items(self, start: Key | None = None, end: Key | None = None, **options: Any) -> Iterator[tuple[Key, Any]]:
-        """Items in key order; options: prefix, after, reverse, limit."""
+        """Items in key order; options: prefix, after, reverse, limit, raw (values as stored JSON text)."""
         return self.db.scan(self.scope, start, end, **options)
 
     def keys(self, **options: Any) -> list[Key]:

@@ -128,8 +128,12 @@ class Database:
         after: Key | None = None,
         reverse: bool = False,
         limit: int | None = None,
+        raw: bool = False,
     ) -> Iterator[tuple[Key, Any]]:
-        """Items in key order within [start, end), or with a key prefix, optionally after a key."""
+        """Items in key order within [start, end), or with a key prefix, optionally after a key.
+
+        ``raw``: values as their stored JSON text, undecoded (a reader that can use the text as it is).
+        """
         where, args = _range(scope, start, end, prefix)
         sql = ["SELECT key, value FROM kv WHERE", where]
         if after is not None:
@@ -139,7 +143,11 @@ class Database:
         if limit is not None:
             sql.append("LIMIT ?")
             args.append(limit)
-        for key, value in self.conn.execute(" ".join(sql), args).fetchall():
+        rows = self.conn.execute(" ".join(sql), args).fetchall()
+        if raw:
+            yield from rows
+            return
+        for key, value in rows:
             yield key, json.loads(value)
 
     def count(

@@ -62,6 +62,10 @@ class TableView:
         value = self.db.get(self.scope, key)
         return default if value is None else value
 
+    def get_text(self, key: Key) -> str | None:
+        """The key's value as its stored JSON text, undecoded, or None."""
+        return self.db.get(self.scope, key, raw=True)
+
     def __contains__(self, key: Key) -> bool:
         return self.db.get(self.scope, key) is not None
 

@@ -65,12 +65,15 @@ class Database:
 
     # --- key-value operations -----------------------------------------------------------
 
-    def get(self, scope: tuple[str, str, str, str], key: Key) -> Any:
+    def get(self, scope: tuple[str, str, str, str], key: Key, raw: bool = False) -> Any:
+        """The key's value (``raw``: its stored JSON text), or None."""
         row = self.conn.execute(
             "SELECT value FROM kv WHERE service=? AND tbl=? AND account=? AND region=? AND key=?",
             (*scope, key),
         ).fetchone()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        return row[0] if raw else json.loads(row[0])
 
     def put(self, scope: tuple[str, str, str, str], key: Key, value: Any) -> None:
         self._write(

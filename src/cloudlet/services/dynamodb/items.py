@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cloudlet.protocol.errors import ServiceError
+from cloudlet.protocol.json_rpc import RawJson
 from cloudlet.services.dynamodb import legacy
 from cloudlet.services.dynamodb.capacity import Consumed, read_units
 from cloudlet.services.dynamodb.expressions import (
@@ -125,13 +126,20 @@ class ItemOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_read(schema)
-        found = self.storage.get(state, key)
         consistent = bool(params.get("ConsistentRead"))
         out: dict[str, Any] = {}
         size = 0
-        if found is not None:
-            item, size = found
-            out["Item"] = project(item, projection) if projection is not None else item
+        if projection is None and ctx.protocol == "json":
+            # Straight from the store to the answer as JSON text: never decoded, never re-encoded.
+            text = self.storage.get_text(state, key)
+            if text is not None:
+                out["Item"] = RawJson(text[0])
+                size = text[1]
+        else:
+            found = self.storage.get(state, key)
+            if found is not None:
+                item, size = found
+                out["Item"] = project(item, projection) if projection is not None else item
         consumed = Consumed(schema)
         consumed.table = read_units(size, consistent)
         if self.throttle is not None:

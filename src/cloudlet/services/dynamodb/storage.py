@@ -109,6 +109,14 @@ class Storage:
         value = state.items.get(key)
         return None if value is None else load(value)
 
+    def get_text(self, state: DynamoDBState, key: bytes) -> tuple[str, int] | None:
+        """``get`` for an answer on the json wire: (the item's JSON text as the wire writes it, size)."""
+        value = state.items.get_text(key)
+        if value is None:
+            return None
+        size, text, _ = split_stored(value)
+        return (text if "\\u" not in text else _utf8_text(text)), size
+
     def rows(self, state: DynamoDBState, start: bytes, end: bytes | None, after: bytes | None, reverse: bool,
              limit: int, index: bool) -> list[tuple[bytes, dict, int]]:
         """One page of a range read: (key, item, size) in key order (the read path of Query and Scan)."""

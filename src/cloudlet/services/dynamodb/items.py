@@ -83,8 +83,7 @@ class ItemOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_write(schema)
-        found = self.storage.get(state, key)
-        old, old_size = found if found is not None else (None, 0)
+        old, old_size = self.storage.old_item(state, schema, key, condition is not None or returns != "NONE")
         if condition is not None and not evaluate(condition, old):
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
         cost = self.storage.write(state, schema, key, old, old_size, item, checked.size, checked.binary)
@@ -172,8 +171,7 @@ class ItemOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_write(schema)
-        found = self.storage.get(state, key)
-        old, old_size = found if found is not None else (None, 0)
+        old, old_size = self.storage.old_item(state, schema, key, condition is not None or returns != "NONE")
         if condition is not None and not evaluate(condition, old):
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
         if old is not None:

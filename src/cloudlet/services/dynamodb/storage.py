@@ -68,6 +68,13 @@ def units(size: int, unit: int) -> int:
     return max(1, math.ceil(size / unit))
 
 
+class _Unread(dict):
+    """An item known to be present whose content nobody needs (see ``Storage.old_item``)."""
+
+
+UNREAD: dict = _Unread()
+
+
 class WriteCost:
     """Write units a change cost: the table's and each index's (1 KB units)."""
 
@@ -108,6 +115,21 @@ class Storage:
     def get(self, state: DynamoDBState, key: bytes) -> tuple[dict, int] | None:
         value = state.items.get(key)
         return None if value is None else load(value)
+
+    def old_item(self, state: DynamoDBState, schema: TableSchema, key: bytes, read: bool) -> tuple[dict | None, int]:
+        """The item a write replaces (None: absent) and its size.
+
+        Unless the caller must ``read`` it (a condition, ReturnValues) or the table has indexes,
+        TTL or a stream (``write`` reads it then), a present item is only sized, from its stored
+        text's first bytes, and stands as ``UNREAD``: decoding 400 KB to learn a number is waste.
+        """
+        if read or not schema.simple:
+            found = self.get(state, key)
+            return found if found is not None else (None, 0)
+        value = state.items.get_text(key)
+        if value is None:
+            return None, 0
+        return UNREAD, int(value[1 : value.index(",")])
 
     def get_text(self, state: DynamoDBState, key: bytes) -> tuple[str, int] | None:
         """``get`` for an answer on the json wire: (the item's JSON text as the wire writes it, size)."""

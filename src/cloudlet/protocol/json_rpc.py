@@ -56,12 +56,12 @@ def load_json_object(body: bytes) -> dict:
     return data
 
 
+# One encoder for every answer: json.dumps with options builds a new JSONEncoder per call (~0.8 us).
+_dump_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 def dump_json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
-def _dump_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _dump_text(value).encode()
 
 
 class RawJson(str):
@@ -99,6 +99,8 @@ def _answer_body(shape: Shape, output: dict) -> bytes:
             text = value
         elif value.__class__ is RawJsonList:
             text = "[" + ",".join(value) + "]"
+        elif value.__class__ is int and member.type in ("integer", "long"):  # as the encoder writes it
+            text = str(value)
         else:
             text = _dump_text(JSON_CODEC.encode(member, value))
         parts.append(_dump_text(JSON_CODEC.wire_name(name, member)) + ":" + text)

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from typing import Any
 
 Key = str | bytes
+# One encoder for every write: json.dumps with options builds a new JSONEncoder per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _MAX_KEYS = 500  # keys per IN (...) list, well below SQLite's limit on bound parameters
 
 _SCHEMA = """
@@ -83,7 +85,7 @@ class Database:
     def put(self, scope: tuple[str, str, str, str], key: Key, value: Any) -> None:
         self._write(
             "INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
-            (*scope, key, json.dumps(value, separators=(",", ":"))),
+            (*scope, key, _dumps(value)),
         )
 
     def get_many(self, scope: tuple[str, str, str, str], keys: list[Key]) -> dict[Key, Any]:
@@ -104,7 +106,7 @@ class Database:
         """Write several keys at once (one prepared statement for all)."""
         if not items:
             return
-        rows = [(*scope, key, json.dumps(value, separators=(",", ":"))) for key, value in items]
+        rows = [(*scope, key, _dumps(value)) for key, value in items]
         self._write("INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
                     rows, many=True)
 

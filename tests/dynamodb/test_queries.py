@@ -191,3 +191,27 @@ def test_scan_errors(raw, table) -> None:  # noqa: ANN001
         "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value "
         "greater than or equal to 1")
     assert error_of(raw.scan, TableName="nope-table") == ("ResourceNotFoundException", "Requested resource not found")
+
+
+def test_items_read_back_exactly_through_every_read_path(ddb) -> None:  # noqa: ANN001
+    # GetItem, Query and Scan with nothing to evaluate per item send the stored JSON text as it is;
+    # with a projection or filter they decode it: both must give back exactly what was written.
+    table = create(ddb, range_key=("sk", "N"))
+    values = [
+        {"S": "plain"}, {"S": "é ünïcode 日本 😀"}, {"S": "ctl\x01\x7f tab\t nl\n quote\" bs\\ \\u0041 \u2028"},
+        {"B": b"\x00\xff\\u bin"}, {"BS": [b"a", b"\x00"]}, {"SS": ["😀", "\\u00e9"]}, {"NS": ["1", "2.5"]},
+        {"M": {"x": {"L": [{"S": "\u00e9"}, {"NULL": True}, {"BOOL": False}, {"N": "-0.5"}]}}},
+    ]
+    items = [{"pk": {"S": "p\u00e9"}, "sk": {"N": str(i)}, "v": value} for i, value in enumerate(values)]
+    for item in items:
+        ddb.put_item(TableName=table, Item=item)
+    for item in items:
+        key = {"pk": item["pk"], "sk": item["sk"]}
+        assert ddb.get_item(TableName=table, Key=key)["Item"] == item
+        assert ddb.get_item(TableName=table, Key=key, ProjectionExpression="pk, sk, v")["Item"] == item
+    query = {"TableName": table, "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p\u00e9"}}}
+    assert ddb.query(**query)["Items"] == items
+    assert ddb.query(**query, FilterExpression="attribute_exists(v)")["Items"] == items
+    page = ddb.query(**query, Limit=3)
+    assert page["Items"] == items[:3] and page["LastEvaluatedKey"] == {"pk": items[2]["pk"], "sk": items[2]["sk"]}
+    assert sorted(ddb.scan(TableName=table)["Items"], key=lambda i: int(i["sk"]["N"])) == items

@@ -62,6 +62,10 @@ class TableView:
         value = self.db.get(self.scope, key)
         return default if value is None else value
 
+    def get_raw(self, key: Key) -> str | bytes | None:
+        """The key's value as stored, undecoded: its JSON text, or the bytes ``put_bytes`` stored; or None."""
+        return self.db.get(self.scope, key, raw=True)
+
     def __contains__(self, key: Key) -> bool:
         return self.db.get(self.scope, key) is not None
 
@@ -70,10 +74,6 @@ class TableView:
 
     def delete(self, key: Key) -> bool:
         return self.db.delete(self.scope, key)
-
-    def get_bytes(self, key: Key) -> bytes | str | None:
-        """A value ``put_bytes`` stored (a table holds either JSON values or bytes, by its own choice)."""
-        return self.db.get_bytes(self.scope, key)
 
     def put_bytes(self, key: Key, data: bytes) -> None:
         self.db.put_bytes(self.scope, key, data)
@@ -89,7 +89,7 @@ class TableView:
         return self.db.delete_many(self.scope, keys)
 
     def items(self, start: Key | None = None, end: Key | None = None, **options: Any) -> Iterator[tuple[Key, Any]]:
-        """Items in key order; options: prefix, after, reverse, limit."""
+        """Items in key order; options: prefix, after, reverse, limit, raw (values as stored JSON text)."""
         return self.db.scan(self.scope, start, end, **options)
 
     def keys(self, **options: Any) -> list[Key]:

@@ -147,8 +147,7 @@ class BatchOperations:
             if self.throttle is not None and not self.throttle.allows(schema, "write"):
                 unprocessed.setdefault(schema.name, []).append(requests_flat[position])
                 continue
-            found = self.storage.get(state, key)
-            old, old_size = found if found is not None else (None, 0)
+            old, old_size = self.storage.old_item(state, schema, key, False)
             used = consumed.setdefault(schema.name, Consumed(schema))
             if item is None and old is None:
                 used.table += 1.0

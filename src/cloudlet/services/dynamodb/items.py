@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cloudlet.protocol.errors import ServiceError
+from cloudlet.protocol.json_rpc import RawJson
 from cloudlet.services.dynamodb import legacy
 from cloudlet.services.dynamodb.capacity import Consumed, read_units
 from cloudlet.services.dynamodb.expressions import (
@@ -82,8 +83,7 @@ class ItemOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_write(schema)
-        found = self.storage.get(state, key)
-        old, old_size = found if found is not None else (None, 0)
+        old, old_size = self.storage.old_item(state, schema, key, condition is not None or returns != "NONE")
         if condition is not None and not evaluate(condition, old):
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
         cost = self.storage.write(state, schema, key, old, old_size, item, checked.size, checked.binary)
@@ -125,13 +125,20 @@ class ItemOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_read(schema)
-        found = self.storage.get(state, key)
         consistent = bool(params.get("ConsistentRead"))
         out: dict[str, Any] = {}
         size = 0
-        if found is not None:
-            item, size = found
-            out["Item"] = project(item, projection) if projection is not None else item
+        if projection is None and ctx.protocol == "json":
+            # Straight from the store to the answer as JSON text: never decoded, never re-encoded.
+            text = self.storage.get_text(state, key)
+            if text is not None:
+                out["Item"] = RawJson(text[0])
+                size = text[1]
+        else:
+            found = self.storage.get(state, key)
+            if found is not None:
+                item, size = found
+                out["Item"] = project(item, projection) if projection is not None else item
         consumed = Consumed(schema)
         consumed.table = read_units(size, consistent)
         if self.throttle is not None:
@@ -164,8 +171,7 @@ class ItemOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_write(schema)
-        found = self.storage.get(state, key)
-        old, old_size = found if found is not None else (None, 0)
+        old, old_size = self.storage.old_item(state, schema, key, condition is not None or returns != "NONE")
         if condition is not None and not evaluate(condition, old):
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
         if old is not None:

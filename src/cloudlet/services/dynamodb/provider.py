@@ -57,6 +57,7 @@ class DynamoDBProvider(
         self._schemas: dict[tuple[str, str, str], TableSchema] = {}
         self._stats: dict[tuple[str, str, str], TableStats] = {}
         self._stats_timer: Any = None
+        self._states: dict[tuple[str, str], DynamoDBState] = {}
 
     async def start(self) -> None:
         # Finish whatever a previous run left half-done: status changes, purges, due expiries.
@@ -90,7 +91,12 @@ class DynamoDBProvider(
     # --- state and tables ---------------------------------------------------------------
 
     def state(self, ctx: RequestContext) -> DynamoDBState:
-        return DynamoDBState(self.runtime.db, ctx.account, ctx.region)
+        # One per account and region (a state is only its database and scope): not rebuilt per call.
+        key = (ctx.account, ctx.region)
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = DynamoDBState(self.runtime.db, ctx.account, ctx.region)
+        return state
 
     def table(self, ctx: RequestContext, name: str, state: DynamoDBState | None = None) -> TableSchema:
         """The schema of a table the data plane may use (ACTIVE or UPDATING), else ResourceNotFoundException."""

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cloudlet.protocol.json_rpc import RawJsonList
 from cloudlet.services.dynamodb import keys, legacy
 from cloudlet.services.dynamodb.capacity import Consumed, read_units
 from cloudlet.services.dynamodb.expressions import RequestExpressions, evaluate, project
 from cloudlet.services.dynamodb.keycondition import analyze
 from cloudlet.services.dynamodb.schema import IndexSchema, TableSchema
+from cloudlet.services.dynamodb.storage import decode_text
 from cloudlet.services.dynamodb.values import invalid, invalid_parameter
 
 if TYPE_CHECKING:
@@ -53,8 +55,10 @@ def _select(params: dict, projection: list | None, index: IndexSchema | None, ve
 class _Page:
     """What one Query or Scan page read and returns."""
 
-    def __init__(self, select: str, projection: list | None, condition: tuple | None, limit: int | None) -> None:
+    def __init__(self, select: str, projection: list | None, condition: tuple | None, limit: int | None,
+                 wire: bool = False) -> None:
         self.select = select
+        self.wire = wire  # the answer goes to the json wire: items may stay JSON text
         self.projection = projection
         self.condition = condition
         self.limit = limit
@@ -98,7 +102,7 @@ class ReadOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_read(schema, index)
-        page = _Page(select, projection, condition, params.get("Limit"))
+        page = _Page(select, projection, condition, params.get("Limit"), ctx.protocol == "json")
         self._read(state, schema, index, page, start, end, after, not forward)
         return self._answer(schema, index, page, params)
 
@@ -141,6 +145,8 @@ class ReadOperations:
             or page.projection is not None and index.projection != "ALL"
         ) and not _covers(index, page)
         condition, projection = page.condition, page.projection
+        if page.wire and condition is None and projection is None and not fetch_base and page.select != "COUNT":
+            return self._read_text(state, schema, index, page, start, end, after, reverse)
         keep = page.items.append if page.select != "COUNT" else None
         scanned, read, count = page.scanned, page.read, page.count
         on_index = index is not None
@@ -162,6 +168,33 @@ class ReadOperations:
                             keep(item if projection is None else project(item, projection))
                     if (limit is not None and scanned >= limit) or read >= PAGE_BYTES:
                         page.last = self._evaluated_key(schema, index, item)
+                        return
+                    after = key
+                if len(rows) < chunk:
+                    return
+        finally:
+            page.scanned, page.read, page.count = scanned, read, count
+
+    def _read_text(self: DynamoDBProvider, state: DynamoDBState, schema: TableSchema, index: IndexSchema | None,
+                   page: _Page, start: bytes, end: bytes | None, after: bytes | None, reverse: bool) -> None:
+        """``_read`` with nothing to evaluate per item (no filter, no projection, no base-table fetch)
+        for the json wire: each item goes from the store to the answer as JSON text, never decoded."""
+        limit = page.limit
+        items = page.items = RawJsonList()
+        keep = items.append
+        scanned, read, count = page.scanned, page.read, page.count
+        on_index = index is not None
+        try:
+            while True:
+                chunk = CHUNK if limit is None else min(CHUNK, limit - scanned)
+                rows = self.storage.raw_rows(state, start, end, after, reverse, chunk, on_index)
+                for key, text, size, binary in rows:
+                    scanned += 1
+                    count += 1
+                    read += size
+                    keep(text)
+                    if (limit is not None and scanned >= limit) or read >= PAGE_BYTES:
+                        page.last = self._evaluated_key(schema, index, decode_text(text, binary))
                         return
                     after = key
                 if len(rows) < chunk:
@@ -240,7 +273,7 @@ class ReadOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_read(schema, index)
-        page = _Page(select, projection, condition, params.get("Limit"))
+        page = _Page(select, projection, condition, params.get("Limit"), ctx.protocol == "json")
         self._read(state, schema, index, page, start, end, after, False)
         return self._answer(schema, index, page, params)
 

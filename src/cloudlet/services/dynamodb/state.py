@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from cloudlet.store.scope import State, Table
+from cloudlet.store.sqlite import Database
 
 
 class DynamoDBState(State):
@@ -26,3 +27,10 @@ class DynamoDBState(State):
     streams = Table()
     tokens = Table()
     backups = Table()
+
+    def __init__(self, db: Database, account: str = "", region: str = "") -> None:
+        super().__init__(db, account, region)
+        # Every data-plane call reads these: bound once (the instance attributes shadow the
+        # declarations, which would build a view on each access).
+        self.items = DynamoDBState.items.__get__(self, DynamoDBState)
+        self.index_items = DynamoDBState.index_items.__get__(self, DynamoDBState)

@@ -7,6 +7,7 @@ together or not at all.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -39,8 +40,39 @@ def dump(item: dict, size: int, binary: bool) -> list:
     return [size, item_to_stored(item), 1] if binary else [size, item]
 
 
+def split_stored(value: str) -> tuple[int, str, bool]:
+    """A stored ``[size,item(,1)]``, as JSON text, split into (size, item text, binary) without decoding it.
+
+    Binary values are stored as base64 text, which is also how the json wire carries them, so the
+    item text is the item's wire form either way.
+    """
+    comma = value.index(",")
+    if value[-2] == "}":  # [size,{...}]
+        return int(value[1:comma]), value[comma + 1 : -1], False
+    return int(value[1:comma]), value[comma + 1 : -3], True  # [size,{...},1]
+
+
+def _utf8_text(text: str) -> str:
+    # The store writes JSON in ASCII (\u escapes), the json wire in UTF-8; only where the text
+    # has an escape can they differ, and there it is written again as the wire writes it.
+    return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def decode_text(text: str, binary: bool) -> dict:
+    """An item from its stored (and wire) JSON text."""
+    item = json.loads(text)
+    return item_from_stored(item) if binary else WireMap(item)
+
+
 def units(size: int, unit: int) -> int:
     return max(1, math.ceil(size / unit))
+
+
+class _Unread(dict):
+    """An item known to be present whose content nobody needs (see ``Storage.old_item``)."""
+
+
+UNREAD: dict = _Unread()
 
 
 class WriteCost:
@@ -84,6 +116,29 @@ class Storage:
         value = state.items.get(key)
         return None if value is None else load(value)
 
+    def old_item(self, state: DynamoDBState, schema: TableSchema, key: bytes, read: bool) -> tuple[dict | None, int]:
+        """The item a write replaces (None: absent) and its size.
+
+        Unless the caller must ``read`` it (a condition, ReturnValues) or the table has indexes,
+        TTL or a stream (``write`` reads it then), a present item is only sized, from its stored
+        text's first bytes, and stands as ``UNREAD``: decoding 400 KB to learn a number is waste.
+        """
+        if read or not schema.simple:
+            found = self.get(state, key)
+            return found if found is not None else (None, 0)
+        value = state.items.get_raw(key)
+        if value is None:
+            return None, 0
+        return UNREAD, int(value[1 : value.index(",")])
+
+    def get_text(self, state: DynamoDBState, key: bytes) -> tuple[str, int] | None:
+        """``get`` for an answer on the json wire: (the item's JSON text as the wire writes it, size)."""
+        value = state.items.get_raw(key)
+        if value is None:
+            return None
+        size, text, _ = split_stored(value)
+        return (text if "\\u" not in text else _utf8_text(text)), size
+
     def rows(self, state: DynamoDBState, start: bytes, end: bytes | None, after: bytes | None, reverse: bool,
              limit: int, index: bool) -> list[tuple[bytes, dict, int]]:
         """One page of a range read: (key, item, size) in key order (the read path of Query and Scan)."""
@@ -94,6 +149,17 @@ class Storage:
                 out.append((key, item_from_stored(value[1]), value[0]))
             else:
                 out.append((key, WireMap(value[1]), value[0]))
+        return out
+
+    def raw_rows(self, state: DynamoDBState, start: bytes, end: bytes | None, after: bytes | None, reverse: bool,
+                 limit: int, index: bool) -> list[tuple[bytes, str, int, bool]]:
+        """``rows`` for an answer on the json wire: (key, the item's JSON text as the wire writes it,
+        size, whether it holds binary), the item never decoded."""
+        view = state.index_items if index else state.items
+        out = []
+        for key, value in view.items(start, end, after=after, reverse=reverse, limit=limit, raw=True):
+            size, text, binary = split_stored(value)
+            out.append((key, text if "\\u" not in text else _utf8_text(text), size, binary))
         return out
 
     def scan_items(self, state: DynamoDBState, start: bytes, end: bytes | None, *, after: bytes | None = None,

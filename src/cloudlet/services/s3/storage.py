@@ -416,7 +416,7 @@ class Bodies:
             self.runtime.blobs.delete(blob)
 
     def read_inline(self, blob: str) -> bytes:
-        value = self.state().inline.get_bytes(blob)
+        value = self.state().inline.get_raw(blob)
         if isinstance(value, str):  # written before bodies were stored as bytes: a JSON base64 string
             return base64.b64decode(json.loads(value))
         return value or b""

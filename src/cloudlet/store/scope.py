@@ -71,6 +71,10 @@ class TableView:
     def delete(self, key: Key) -> bool:
         return self.db.delete(self.scope, key)
 
+    def increment(self, key: Key) -> int:
+        """Add one to an integer value (absent: 0); returns the new value."""
+        return self.db.increment(self.scope, key)
+
     def get_bytes(self, key: Key) -> bytes | str | None:
         """A value ``put_bytes`` stored (a table holds either JSON values or bytes, by its own choice)."""
         return self.db.get_bytes(self.scope, key)

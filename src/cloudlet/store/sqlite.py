@@ -47,6 +47,9 @@ class Database:
         self.conn.executescript(_SCHEMA)
         self._depth = 0
         self._began = False
+        # every write statement counts: a caller that read a record, then awaited, knows by it
+        # whether the record can have changed meanwhile
+        self.changes = 0
         self._lock = threading.RLock()  # the loop thread owns the connection; admin calls may not
         self._transaction = Transaction(self)
 
@@ -58,6 +61,7 @@ class Database:
 
     def _write(self, sql: str, args: tuple | list, many: bool = False) -> sqlite3.Cursor:
         with self._lock:
+            self.changes += 1
             if self._depth and not self._began:
                 self.conn.execute("BEGIN IMMEDIATE")
                 self._began = True
@@ -77,6 +81,15 @@ class Database:
             "INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
             (*scope, key, json.dumps(value, separators=(",", ":"))),
         )
+
+    def increment(self, scope: tuple[str, str, str, str], key: Key) -> int:
+        """Add one to a counter (absent: 0) and return the new value, in one statement."""
+        return int(self._write(
+            "INSERT INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,'1') "
+            "ON CONFLICT (service, tbl, account, region, key) "
+            "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) RETURNING value",
+            (*scope, key),
+        ).fetchall()[0][0])  # every row fetched: the statement is done before any COMMIT
 
     def get_bytes(self, scope: tuple[str, str, str, str], key: Key) -> bytes | str | None:
         """A value stored by ``put_bytes``, as stored (no JSON): bytes, or text a JSON ``put`` wrote."""

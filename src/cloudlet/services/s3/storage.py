@@ -372,10 +372,7 @@ class Bodies:
         return S3State(self.runtime.db)
 
     def next_sequence(self) -> int:
-        counters = self.state().counters
-        value = counters.get("sequence", 0) + 1
-        counters.put("sequence", value)
-        return value
+        return self.state().counters.increment("sequence")
 
     def pin(self, blobs: list[str]) -> None:
         self._pins.update(blobs)

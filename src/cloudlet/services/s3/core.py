@@ -41,9 +41,10 @@ class S3Core(Provider):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self.bodies = Bodies(runtime)
+        self._state = self.bodies.state()  # one for the process: runtime.db never changes
 
     def state(self) -> S3State:
-        return S3State(self.runtime.db)
+        return self._state
 
     def now(self) -> float:
         return self.runtime.clock.now()

@@ -367,9 +367,10 @@ class Bodies:
         self.runtime = runtime
         self._pins: Counter[str] = Counter()
         self._drain_scheduled = False
+        self._state = S3State(runtime.db)  # one for the process: runtime.db never changes
 
     def state(self) -> S3State:
-        return S3State(self.runtime.db)
+        return self._state
 
     def next_sequence(self) -> int:
         return self.state().counters.increment("sequence")

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from typing import Any
 
 Key = str | bytes
+# json.dumps with separators builds an encoder per call; one encoder, the same output
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 _MAX_KEYS = 500  # keys per IN (...) list, well below SQLite's limit on bound parameters
 
 _SCHEMA = """
@@ -79,7 +81,7 @@ class Database:
     def put(self, scope: tuple[str, str, str, str], key: Key, value: Any) -> None:
         self._write(
             "INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
-            (*scope, key, json.dumps(value, separators=(",", ":"))),
+            (*scope, key, _encode(value)),
         )
 
     def increment(self, scope: tuple[str, str, str, str], key: Key) -> int:
@@ -124,9 +126,21 @@ class Database:
         """Write several keys at once (one prepared statement for all)."""
         if not items:
             return
-        rows = [(*scope, key, json.dumps(value, separators=(",", ":"))) for key, value in items]
+        rows = [(*scope, key, _encode(value)) for key, value in items]
         self._write("INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
                     rows, many=True)
+
+    def put_rows(self, rows: list[tuple[tuple[str, str, str, str], Key, Any]]) -> None:
+        """Write keys of several tables in one statement; a value several rows share is encoded once."""
+        encoded: dict[int, str] = {}  # id(value) -> its JSON (the values live until we return)
+        args = []
+        for scope, key, value in rows:
+            text = encoded.get(id(value))
+            if text is None:
+                text = encoded[id(value)] = _encode(value)
+            args.append((*scope, key, text))
+        self._write("INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
+                    args, many=True)
 
     def delete_many(self, scope: tuple[str, str, str, str], keys: list[Key]) -> int:
         """Delete several keys in one statement; returns how many existed."""

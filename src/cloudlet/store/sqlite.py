@@ -49,8 +49,8 @@ class Database:
         self.conn.executescript(_SCHEMA)
         self._depth = 0
         self._began = False
-        # every write statement counts: a caller that read a record, then awaited, knows by it
-        # whether the record can have changed meanwhile
+        # every write statement and every rollback counts: a caller that read a value knows by it
+        # whether the value can have changed since
         self.changes = 0
         self._lock = threading.RLock()  # the loop thread owns the connection; admin calls may not
         self._transaction = Transaction(self)
@@ -241,7 +241,11 @@ class Transaction:
             db._depth -= 1
             if db._depth == 0 and db._began:
                 db._began = False
-                db.conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+                if kind is not None:
+                    db.changes += 1  # what was read inside the transaction is undone too
+                    db.conn.execute("ROLLBACK")
+                else:
+                    db.conn.execute("COMMIT")
         finally:
             db._lock.release()
 

@@ -73,7 +73,8 @@ class Binding:
 
     __slots__ = (
         "shape", "query", "query_maps", "headers", "header_maps", "status", "host_labels",
-        "payload_name", "payload", "payload_kind", "body_shape", "body_root", "partial",
+        "payload_name", "payload", "payload_kind", "body_shape", "body_root", "partial", "header_at",
+        "header_at_lower",
     )
 
     def __init__(self, shape: Shape) -> None:
@@ -92,6 +93,10 @@ class Binding:
         for name, member in groups.get("header", {}).items():
             header = member.location_name or name
             self.headers.append((name, header, header.lower(), member))
+        self.header_at = {h[0]: index for index, h in enumerate(self.headers)}  # member name -> its place
+        # lower-cased header name -> its place (None when two members share a header)
+        lowered = {h[2]: index for index, h in enumerate(self.headers)}
+        self.header_at_lower = lowered if len(lowered) == len(self.headers) else None
         # the member bound to Content-Range, whose presence makes a response partial content
         self.partial = next((h[0] for h in self.headers if h[2] == "content-range"), None)
         # prefixed header maps: (member name, prefix as the model spells it, lower-cased, shape)
@@ -447,7 +452,13 @@ class RestProtocol:
                         params[name] = found
 
         headers = request.headers
-        for name, header, lower, member in binding.headers:
+        bound = binding.headers
+        at = binding.header_at_lower
+        if at is not None and len(headers) < len(bound):
+            # a dozen request headers and many header members (PutObject's input has 45): visit the
+            # headers, in the model's order all the same (the first bad value is the one reported)
+            bound = [bound[i] for i in sorted([at[h] for h in headers if h in at])]
+        for name, header, lower, member in bound:
             text = headers.get(lower)
             if text is not None:
                 params[name] = _header_value(member, text, header)
@@ -541,7 +552,13 @@ class RestProtocol:
 
 def write_headers(binding: Binding, values: dict, headers: list[tuple[str, str]]) -> None:
     """Header members and header maps of a response (or of an error)."""
-    for name, header, _lower, member in binding.headers:
+    bound = binding.headers
+    if len(values) < len(bound):
+        # a few values and many header members (GetObject's output has 40): visit the values,
+        # in the model's order all the same
+        at = binding.header_at
+        bound = [bound[i] for i in sorted([at[name] for name in values if name in at])]
+    for name, header, _lower, member in bound:
         value = values.get(name)
         if value is None or (member.type == "list" and not value):
             continue

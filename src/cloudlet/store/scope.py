@@ -75,6 +75,10 @@ class TableView:
     def delete(self, key: Key) -> bool:
         return self.db.delete(self.scope, key)
 
+    def increment(self, key: Key) -> int:
+        """Add one to an integer value (absent: 0); returns the new value."""
+        return self.db.increment(self.scope, key)
+
     def put_bytes(self, key: Key, data: bytes) -> None:
         self.db.put_bytes(self.scope, key, data)
 

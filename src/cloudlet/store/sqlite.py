@@ -90,6 +90,9 @@ class Database:
         self.conn.executescript(_SCHEMA)
         self._depth = 0
         self._began = False
+        # every write statement and every rollback counts: a caller that read a value knows by it
+        # whether the value can have changed since
+        self.changes = 0
         self._lock = threading.RLock()  # the loop thread owns the connection; admin calls may not
         self._transaction = Transaction(self)
 
@@ -101,6 +104,7 @@ class Database:
 
     def _write(self, sql: str, args: tuple | list, many: bool = False) -> sqlite3.Cursor:
         with self._lock:
+            self.changes += 1
             if self._depth and not self._began:
                 self.conn.execute("BEGIN IMMEDIATE")
                 self._began = True
@@ -123,6 +127,15 @@ class Database:
             "INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
             (*scope, key, _dump(value)),
         )
+
+    def increment(self, scope: tuple[str, str, str, str], key: Key) -> int:
+        """Add one to a counter (absent: 0) and return the new value, in one statement."""
+        return int(self._write(
+            "INSERT INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,'1') "
+            "ON CONFLICT (service, tbl, account, region, key) "
+            "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) RETURNING value",
+            (*scope, key),
+        ).fetchall()[0][0])  # every row fetched: the statement is done before any COMMIT
 
     def put_bytes(self, scope: tuple[str, str, str, str], key: Key, data: bytes) -> None:
         """Store bytes as they are (a BLOB, not JSON): small object bodies, without base64's third more."""
@@ -152,6 +165,18 @@ class Database:
         rows = [(*scope, key, _dump(value)) for key, value in items]
         self._write("INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
                     rows, many=True)
+
+    def put_rows(self, rows: list[tuple[tuple[str, str, str, str], Key, Any]]) -> None:
+        """Write keys of several tables in one statement; a value several rows share is encoded once."""
+        encoded: dict[int, str] = {}  # id(value) -> its JSON (the values live until we return)
+        args = []
+        for scope, key, value in rows:
+            text = encoded.get(id(value))
+            if text is None:
+                text = encoded[id(value)] = _dump(value)
+            args.append((*scope, key, text))
+        self._write("INSERT OR REPLACE INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?)",
+                    args, many=True)
 
     def delete_many(self, scope: tuple[str, str, str, str], keys: list[Key]) -> int:
         """Delete several keys in one statement; returns how many existed."""
@@ -260,7 +285,11 @@ class Transaction:
             db._depth -= 1
             if db._depth == 0 and db._began:
                 db._began = False
-                db.conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+                if kind is not None:
+                    db.changes += 1  # what was read inside the transaction is undone too
+                    db.conn.execute("ROLLBACK")
+                else:
+                    db.conn.execute("COMMIT")
         finally:
             db._lock.release()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +42,11 @@ class S3Core(Provider):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self.bodies = Bodies(runtime)
+        self._state = self.bodies.state()  # one for the process: runtime.db never changes
+        self._bucket_texts: dict[str, tuple[int, str | bytes]] = {}  # name -> (db.changes, stored text)
 
     def state(self) -> S3State:
-        return S3State(self.runtime.db)
+        return self._state
 
     def now(self) -> float:
         return self.runtime.clock.now()
@@ -52,7 +55,7 @@ class S3Core(Provider):
 
     def bucket(self, ctx: RequestContext | None, name: str) -> dict:
         """The bucket record, or NoSuchBucket."""
-        record = self.state().buckets.get(name) if name else None
+        record = self._bucket_record(name) if name else None
         if record is None:
             raise errors.no_such_bucket(name)
         if ctx is not None and ctx.request is not None:
@@ -60,6 +63,23 @@ class S3Core(Provider):
             if expected is not None and expected != record["account"]:
                 raise errors.access_denied()
         return record
+
+    def _bucket_record(self, name: str) -> dict | None:
+        """A bucket's record, its stored text kept while nothing is written (every call decodes its
+        own copy): a run of reads costs one statement, not one per request."""
+        db = self.runtime.db
+        cached = self._bucket_texts.get(name)
+        if cached is not None and cached[0] == db.changes:
+            text = cached[1]
+        else:
+            changes = db.changes  # read before the value: a write in between invalidates it
+            text = self._state.buckets.get_raw(name)
+            if text is None:
+                return None
+            if len(self._bucket_texts) >= 256:
+                self._bucket_texts.clear()
+            self._bucket_texts[name] = (changes, text)
+        return json.loads(text)
 
     def config(self, bucket: str | dict, kind: str, default: Any = None) -> Any:
         """One configuration of a bucket (by name, or by record: then a kind the record says is absent

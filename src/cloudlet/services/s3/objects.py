@@ -109,8 +109,10 @@ class ObjectOperations(Versions):
         """A new version from a body that streams in (PutObject, and browser form uploads)."""
         name, key = params["Bucket"], params["Key"]
         self.check_key(key)
-        with self.runtime.db.transaction():
+        db = self.runtime.db
+        with db.transaction():
             bucket = self.bucket(ctx, name)
+            read_at = db.changes  # under the transaction's lock: no other thread writes meanwhile
             record = self.new_record(ctx, bucket, params)
             self.check_write(params, name, key)
         if from_request and ctx.request is not None and storage_length_missing(ctx):
@@ -121,8 +123,9 @@ class ObjectOperations(Versions):
                                 _with_default_checksum(params, requested), body, size_hint=hint)
         try:
             self.check_size(params, ingested)
-            with self.runtime.db.transaction():
-                bucket = self.bucket(ctx, name)
+            with db.transaction():
+                if db.changes != read_at:  # a write while the body came in: the bucket may have changed
+                    bucket = self.bucket(ctx, name)
                 self.check_write(params, name, key)
                 self.bodies.keep(ingested)
                 record.update(self.body_fields(ingested))

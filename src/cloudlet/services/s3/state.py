@@ -26,6 +26,7 @@ Bucket names cannot contain ``/`` nor keys ``\\0``, so these separators cannot c
 from __future__ import annotations
 
 from cloudlet.store.scope import Scope, State, Table
+from cloudlet.store.sqlite import Database
 
 MAX_SEQUENCE = (1 << 64) - 1
 
@@ -41,6 +42,13 @@ class S3State(State):
     garbage = Table(Scope.GLOBAL)
     counters = Table(Scope.GLOBAL)
     inline = Table(Scope.GLOBAL)
+
+    def __init__(self, db: Database, account: str = "", region: str = "") -> None:
+        super().__init__(db, account, region)
+        # every table is global: its views never change, so each is made once (a request touches
+        # several tables several times; the instance attribute shadows the Table descriptor)
+        for name, table in self.tables().items():
+            self.__dict__[name] = table.__get__(self, type(self))
 
 
 def object_key(bucket: str, key: str) -> str:

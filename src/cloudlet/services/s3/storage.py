@@ -367,15 +367,13 @@ class Bodies:
         self.runtime = runtime
         self._pins: Counter[str] = Counter()
         self._drain_scheduled = False
+        self._state = S3State(runtime.db)  # one for the process: runtime.db never changes
 
     def state(self) -> S3State:
-        return S3State(self.runtime.db)
+        return self._state
 
     def next_sequence(self) -> int:
-        counters = self.state().counters
-        value = counters.get("sequence", 0) + 1
-        counters.put("sequence", value)
-        return value
+        return self.state().counters.increment("sequence")
 
     def pin(self, blobs: list[str]) -> None:
         self._pins.update(blobs)

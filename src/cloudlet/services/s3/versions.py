@@ -78,11 +78,12 @@ class Versions(S3Core):
             if found is not None:
                 state.versions.delete(found[0])
                 self.bodies.discard(blobs_of(found[1]))
-        state.versions.put(version_key(name, key, sequence), record)
         if record.get("dm"):
+            state.versions.put(version_key(name, key, sequence), record)
             state.objects.delete(f"{name}/{key}")
-        else:
-            state.objects.put(f"{name}/{key}", record)
+        else:  # the version and the current object: one statement, the record encoded once
+            self.runtime.db.put_rows([(state.versions.scope, version_key(name, key, sequence), record),
+                                      (state.objects.scope, f"{name}/{key}", record)])
         return record
 
     def remove_version(self, bucket: dict, key: str, vkey: str, record: dict) -> None:

@@ -23,7 +23,6 @@ ratios. The machine is shared and noisy: read the ratios. Writes bench/results/d
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -32,13 +31,12 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 from bench.load import OPERATIONS, _session, make_clients, percentile, run_case, run_raw
 from bench.proc import BIN, Server, free_port, host_command
 from bench.record import record, save
-from bench.run import code_state, machine_info
+from bench.report import heading, new_report, save_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEYS = 1000
@@ -245,12 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
-    report: dict = {
-        "when": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": machine_info(),
-        "code": code_state(),
-        "settings": vars(args) | {"out": str(args.out)},
-    }
+    report = new_report(args)
     register()
     data = tempfile.mkdtemp(prefix="cloudlet-bench-")
     port = free_port()
@@ -286,13 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_scale:
         print("scale ...", flush=True)
         report["scale"] = scale(args.items, args.query_calls, args.rounds * 2)
-    report["load_average_end"] = os.getloadavg()
-    report["code_end"] = code_state()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "dynamodb-latest.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
-    text = markdown(report)
-    (args.out / "dynamodb-latest.md").write_text(text)
-    print(text)
+    save_report(report, args.out, "dynamodb", markdown)
     return 0
 
 
@@ -304,12 +291,7 @@ def _met(value: float | None, target: float, above: bool = True) -> str:
 
 def markdown(report: dict) -> str:
     lines = [
-        "# DynamoDB benchmark",
-        "",
-        f"{report['when']} · {report['machine'].get('cpus', '?')} CPUs · code {report['code'].get('commit', '?')}"
-        f"{' (uncommitted changes)' if report['code'].get('uncommitted') else ''}"
-        f" · load average at the end {', '.join(f'{x:.1f}' for x in report['load_average_end'])}",
-        "",
+        *heading(report, "DynamoDB benchmark"),
         "Cloudlet runs with a data directory (every write committed to SQLite's WAL before it is answered). Medians "
         "of alternating floor/Cloudlet rounds; the floor replays Cloudlet's recorded answers, so boto3 parses the "
         "same bytes. The machine is shared and noisy: read the ratios.",

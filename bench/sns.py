@@ -26,13 +26,12 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import datetime
 from pathlib import Path
 
 from bench.load import OPERATIONS, _session, make_clients, percentile, run_case
 from bench.proc import Server, cloudlet_command, free_port, host_command
 from bench.record import record, save
-from bench.run import code_state, machine_info
+from bench.report import heading, new_report, save_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FANOUT = 10
@@ -135,12 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
-    report: dict = {
-        "when": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": machine_info(),
-        "code": code_state(),
-        "settings": vars(args) | {"out": str(args.out)},
-    }
+    report = new_report(args)
     cloudlet_port = free_port()
     cloudlet = Server("cloudlet", cloudlet_command(cloudlet_port), cloudlet_port).start()
     answers_path = os.path.join(tempfile.mkdtemp(), "sns-answers.json")
@@ -191,23 +185,13 @@ def main(argv: list[str] | None = None) -> int:
         cloudlet.stop()
         if floor is not None:
             floor.stop()
-    report["load_average_end"] = os.getloadavg()
-    report["code_end"] = code_state()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "sns-latest.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
-    text = markdown(report)
-    (args.out / "sns-latest.md").write_text(text)
-    print(text)
+    save_report(report, args.out, "sns", markdown)
     return 0
 
 
 def markdown(report: dict) -> str:
     lines = [
-        "# SNS benchmark",
-        "",
-        f"{report['when']} · {report['machine'].get('cpus', '?')} CPUs · code {report['code'].get('commit', '?')}"
-        f" · load average at the end {', '.join(f'{x:.1f}' for x in report['load_average_end'])}",
-        "",
+        *heading(report, "SNS benchmark"),
         "Medians of alternating floor/Cloudlet rounds; the floor replays Cloudlet's recorded Publish answer.",
         "",
         "| case | threads | floor ops/s | Cloudlet ops/s | ratio | Cloudlet p50 / p99 ms | server CPU ms per Publish |",

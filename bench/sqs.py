@@ -30,13 +30,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
 from bench.load import OPERATIONS, _session, make_clients, percentile, run_case
 from bench.proc import Server, cloudlet_command, cpu_seconds, free_port, host_command
 from bench.record import record, save
-from bench.run import code_state, machine_info
+from bench.report import heading, new_report, save_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BODY = "order 1234 placed: " + "x" * 200  # a typical small event
@@ -235,12 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
-    report: dict = {
-        "when": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": machine_info(),
-        "code": code_state(),
-        "settings": vars(args) | {"out": str(args.out)},
-    }
+    report = new_report(args)
     cloudlet_port = free_port()
     cloudlet = Server("cloudlet", cloudlet_command(cloudlet_port), cloudlet_port).start()
     answers_path = os.path.join(tempfile.mkdtemp(), "sqs-answers.json")
@@ -282,23 +276,13 @@ def main(argv: list[str] | None = None) -> int:
         cloudlet.stop()
         if floor is not None:
             floor.stop()
-    report["load_average_end"] = os.getloadavg()
-    report["code_end"] = code_state()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "sqs-latest.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
-    text = markdown(report)
-    (args.out / "sqs-latest.md").write_text(text)
-    print(text)
+    save_report(report, args.out, "sqs", markdown)
     return 0
 
 
 def markdown(report: dict) -> str:
     lines = [
-        "# SQS benchmark",
-        "",
-        f"{report['when']} · {report['machine'].get('cpus', '?')} CPUs · code {report['code'].get('commit', '?')}"
-        f" · load average at the end {', '.join(f'{x:.1f}' for x in report['load_average_end'])}",
-        "",
+        *heading(report, "SQS benchmark"),
         "Medians of alternating floor/Cloudlet rounds; the floor replays Cloudlet's recorded answers "
         "(SendMessage, a full ReceiveMessage of 10, DeleteMessageBatch), so boto3 parses the same bytes.",
         "",

@@ -79,6 +79,18 @@ def test_response_header_overrides(s3, bucket) -> None:
     assert get["Expires"] == datetime(2031, 1, 1, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("value", ["attachment; filename=\"D\u2019Arcy.jpg\"", "a\x00b", "line\r\nX-Injected: 1"])
+def test_response_header_overrides_that_http_cannot_carry_are_refused(s3, bucket, value) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k", ResponseContentDisposition=value)
+    assert (code(e), status(e)) == ("InvalidArgument", 400)
+    assert e.value.response["Error"]["Message"] == "Header value cannot be represented using ISO-8859-1."
+    assert e.value.response["Error"]["ArgumentName"] == "response-content-disposition"
+    if value.isprintable():  # XML cannot carry control characters back
+        assert e.value.response["Error"]["ArgumentValue"] == value
+
+
 @pytest.mark.parametrize(("header", "body", "content_range"), [
     ("bytes=0-4", b"01234", "bytes 0-4/10"),
     ("bytes=5-", b"56789", "bytes 5-9/10"),

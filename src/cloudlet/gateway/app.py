@@ -8,6 +8,7 @@ service's internal error without a traceback reaching the client.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from email.utils import formatdate
@@ -210,8 +211,25 @@ def http_date_now() -> bytes:
     return _date_cache[1]
 
 
-async def send_response(send: Callable, response: Response, head: bool = False) -> None:
+# What HTTP/1.1 cannot carry in a header value (tab is allowed)
+_BAD_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    """The headers as bytes; ValueError for a value HTTP cannot carry (the server would drop the connection)."""
     headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
+    if _BAD_HEADER_VALUE.search(b"".join(v for _, v in headers)):
+        raise ValueError("a header value with a control character")
+    return headers
+
+
+async def send_response(send: Callable, response: Response, head: bool = False) -> None:
+    try:
+        headers = _encode_headers(response)
+    except ValueError:  # a service let a value through that it should have refused: a bug, but still an answer
+        log.exception("cannot send the headers %r", response.headers)
+        response = Response(500, [("Content-Type", "text/plain")], b"Cloudlet could not encode this answer's headers.")
+        headers = _encode_headers(response)
     headers.append((b"date", http_date_now()))
     body = response.body
     if isinstance(body, bytes | bytearray):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,6 +24,13 @@ RESPONSE_OVERRIDES = {
     "ResponseExpires": "Expires",
 }
 OBJECT_LOCKED = "Access Denied because object protected by object lock."
+
+
+def _check_header_value(member: str, value: str) -> None:
+    """A response-* override becomes a header: S3 refuses a value HTTP cannot carry, naming the parameter."""
+    if any(c > "\xff" or (c < " " and c != "\t") or c == "\x7f" for c in value):
+        name = "response-" + "-".join(w.lower() for w in re.findall("[A-Z][a-z]*", member))
+        raise errors.invalid_argument("Header value cannot be represented using ISO-8859-1.", name, value)
 
 
 def checksum_record(ingested: Ingested, requested: list[str]) -> dict | None:
@@ -197,6 +205,9 @@ class ObjectOperations(Versions):
                                              "requests.")
             if "Expires" in overrides:
                 overrides["Expires"] = _expires_text(overrides["Expires"])
+            for member, value in overrides.items():
+                if isinstance(value, str):  # Expires is a date by now, or text S3 passes on
+                    _check_header_value(member, value)
             out.update(overrides)
         return bucket, record, out
 

@@ -87,16 +87,22 @@ class ItemOperations:
         if condition is not None and not evaluate(condition, old):
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
         cost = self.storage.write(state, schema, key, old, old_size, item, checked.size, checked.binary)
+        return self.write_answer(schema, cost, params, old if returns == "ALL_OLD" else None, item)
+
+    def write_answer(self: DynamoDBProvider, schema: TableSchema, cost: WriteCost, params: dict,
+                     attributes: dict | None, collection_item: dict) -> dict:
+        """A single-item write's answer: capacity spent (and throttled on), the attributes to return,
+        ConsumedCapacity and ItemCollectionMetrics as asked."""
         consumed = write_consumed(schema, cost)
         if self.throttle is not None:
             self.throttle.spend_write(schema, consumed)
         out: dict[str, Any] = {}
-        if returns == "ALL_OLD" and old is not None:
-            out["Attributes"] = old
+        if attributes is not None:
+            out["Attributes"] = attributes
         report = consumed.report(params.get("ReturnConsumedCapacity"))
         if report is not None:
             out["ConsumedCapacity"] = report
-        metrics = collection_metrics(schema, item, params.get("ReturnItemCollectionMetrics"))
+        metrics = collection_metrics(schema, collection_item, params.get("ReturnItemCollectionMetrics"))
         if metrics is not None:
             out["ItemCollectionMetrics"] = metrics
         return out
@@ -179,19 +185,8 @@ class ItemOperations:
         else:
             cost = WriteCost()
             cost.table = 1.0
-        consumed = write_consumed(schema, cost)
-        if self.throttle is not None:
-            self.throttle.spend_write(schema, consumed)
-        out: dict[str, Any] = {}
-        if returns == "ALL_OLD" and old is not None:
-            out["Attributes"] = old
-        report = consumed.report(params.get("ReturnConsumedCapacity"))
-        if report is not None:
-            out["ConsumedCapacity"] = report
-        metrics = collection_metrics(schema, old or schema_key(schema, params["Key"]), params.get("ReturnItemCollectionMetrics"))
-        if metrics is not None:
-            out["ItemCollectionMetrics"] = metrics
-        return out
+        return self.write_answer(schema, cost, params, old if returns == "ALL_OLD" else None,
+                                 old or schema_key(schema, params["Key"]))
 
     # --- UpdateItem -----------------------------------------------------------------------
 
@@ -230,20 +225,7 @@ class ItemOperations:
         if actions and _written_size(new, actions) + _action_cost(actions) > MAX_ITEM_SIZE:
             raise invalid("Item size to update has exceeded the maximum allowed size")
         cost = self.storage.write(state, schema, key, old, old_size, new, new_size, _binary(new))
-        consumed = write_consumed(schema, cost)
-        if self.throttle is not None:
-            self.throttle.spend_write(schema, consumed)
-        out: dict[str, Any] = {}
-        attributes = returned_attributes(returns, old, new, actions)
-        if attributes is not None:
-            out["Attributes"] = attributes
-        report = consumed.report(params.get("ReturnConsumedCapacity"))
-        if report is not None:
-            out["ConsumedCapacity"] = report
-        metrics = collection_metrics(schema, new, params.get("ReturnItemCollectionMetrics"))
-        if metrics is not None:
-            out["ItemCollectionMetrics"] = metrics
-        return out
+        return self.write_answer(schema, cost, params, returned_attributes(returns, old, new, actions), new)
 
     def updated_item(self: DynamoDBProvider, schema: TableSchema, key: dict, old: dict | None,
                      actions: list[tuple]) -> tuple[dict, int]:

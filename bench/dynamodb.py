@@ -22,7 +22,6 @@ ratios. The machine is shared and noisy: read the ratios. Writes bench/results/d
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import shutil
@@ -36,9 +35,8 @@ from pathlib import Path
 from bench.load import OPERATIONS, _session, make_clients, percentile, run_case, run_raw
 from bench.proc import BIN, Server, free_port, host_command
 from bench.record import record, save
-from bench.report import heading, new_report, save_report
+from bench.report import arguments, heading, new_report, save_report
 
-RESULTS = Path(__file__).resolve().parent / "results"
 KEYS = 1000
 PARTITION = 20  # items a Query returns
 TARGETS = {"throughput_ratio": 0.9, "query_ratio": 0.8, "put_cpu_ms": 0.5, "get_cpu_ms": 0.35, "scale_ratio": 1.2}
@@ -233,14 +231,10 @@ def scale(items: int, calls: int, rounds: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.dynamodb")
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    parser = arguments("dynamodb")
     parser.add_argument("--items", type=int, default=1_000_000, help="items in the scale table")
     parser.add_argument("--query-calls", type=int, default=500, help="queries per scale round")
     parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
     report = new_report(args)

@@ -9,7 +9,17 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from bench.run import code_state, machine_info
+from bench.run import RESULTS, code_state, machine_info
+
+
+def arguments(service: str) -> argparse.ArgumentParser:
+    """The options every service benchmark takes; each adds its own."""
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{service}")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    return parser
 
 
 def new_report(args: argparse.Namespace) -> dict:

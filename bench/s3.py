@@ -35,9 +35,8 @@ from pathlib import Path
 from bench.load import OPERATIONS, _session, make_clients, percentile, run_case
 from bench.proc import Server, cloudlet_command, free_port, host_command
 from bench.record import record, save
-from bench.report import heading, new_report, save_report
+from bench.report import arguments, heading, new_report, save_report
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BUCKET = "bench-bucket"
 SMALL = os.urandom(4096)
 MB = 1024 * 1024
@@ -192,14 +191,10 @@ def list_latency(cloudlet: Server, big: int, calls: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.s3")
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    parser = arguments("s3")
     parser.add_argument("--gigabytes", type=float, default=1.0)
     parser.add_argument("--big-bucket", type=int, default=100_000)
     parser.add_argument("--list-calls", type=int, default=200)
-    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     report = new_report(args)
     cloudlet_port = free_port()

@@ -17,7 +17,6 @@ Writes bench/results/sns-latest.{json,md}.  The machine is shared and noisy: rea
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -26,14 +25,12 @@ import tempfile
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 from bench.load import OPERATIONS, _session, make_clients, percentile, run_case
 from bench.proc import Server, cloudlet_command, free_port, host_command
 from bench.record import record, save
-from bench.report import heading, new_report, save_report
+from bench.report import arguments, heading, new_report, save_report
 
-RESULTS = Path(__file__).resolve().parent / "results"
 FANOUT = 10
 BODY = "order 1234 placed: " + "x" * 200  # a typical small event
 
@@ -126,12 +123,8 @@ def _median(values: list) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.sns")
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    parser = arguments("sns")
     parser.add_argument("--messages", type=int, default=200, help="end-to-end messages")
-    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
     report = new_report(args)

@@ -30,14 +30,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from bench.load import OPERATIONS, _session, make_clients, percentile, run_case
 from bench.proc import Server, cloudlet_command, cpu_seconds, free_port, host_command
 from bench.record import record, save
-from bench.report import heading, new_report, save_report
+from bench.report import arguments, heading, new_report, save_report
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BODY = "order 1234 placed: " + "x" * 200  # a typical small event
 
 
@@ -221,17 +219,13 @@ def depth_latency(endpoint: str, shallow: str, deep: str, calls: int, rounds: in
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.sqs")
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    parser = arguments("sqs")
     parser.add_argument("--fill", type=int, default=30000, help="messages in the drain queue before each round")
     parser.add_argument("--latency-messages", type=int, default=300)
     parser.add_argument("--idle-receivers", type=int, default=100)
     parser.add_argument("--idle-seconds", type=float, default=22.0)
     parser.add_argument("--deep", type=int, default=100000)
     parser.add_argument("--depth-calls", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
     report = new_report(args)

@@ -61,6 +61,7 @@ def test_sleep_and_wait_end_when_the_clock_jumps() -> None:
         scheduler = Scheduler(clock)
         scheduler.attach(asyncio.get_running_loop())
         event = asyncio.Event()
+        # an hour of Cloudlet's clock, ended by the clock.advance below: no real time passes
         sleeper = asyncio.create_task(scheduler.sleep(3600))
         waiter = asyncio.create_task(scheduler.wait(event, 20))
         await asyncio.sleep(0)

@@ -13,7 +13,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from cloudlet.protocol.errors import ServiceError
-from cloudlet.services.dynamodb.tables import not_found, table_name
 from cloudlet.services.dynamodb.values import invalid
 
 if TYPE_CHECKING:
@@ -25,13 +24,6 @@ MAX_POLICY = 20 * 1024
 
 
 class SettingsOperations:
-    def _record(self: DynamoDBProvider, ctx: RequestContext, name: str) -> tuple[DynamoDBState, dict]:
-        state = self.state(ctx)
-        record = state.catalog.get(table_name(name))
-        if record is None:
-            raise not_found(table_name(name))
-        return state, record
-
     # --- resource-based policies -----------------------------------------------------------
 
     def _policy_target(self: DynamoDBProvider, ctx: RequestContext, arn: str) -> tuple[DynamoDBState, dict, str]:
@@ -104,7 +96,7 @@ class SettingsOperations:
         return index or ""
 
     def describe_contributor_insights(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        _, record = self._record(ctx, params["TableName"])
+        _, record = self.table_record(ctx, params["TableName"])
         key = self._insights_key(record, params.get("IndexName"))
         setting = (record.get("_insights") or {}).get(key) or {"status": "DISABLED"}
         out: dict[str, Any] = {"TableName": record["TableName"], "ContributorInsightsStatus": setting["status"]}
@@ -119,7 +111,7 @@ class SettingsOperations:
         return out
 
     def update_contributor_insights(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        state, record = self._record(ctx, params["TableName"])
+        state, record = self.table_record(ctx, params["TableName"])
         key = self._insights_key(record, params.get("IndexName"))
         enabled = params["ContributorInsightsAction"] == "ENABLE"
         setting = {"status": "ENABLED" if enabled else "DISABLED", "at": self.runtime.clock.now()}
@@ -137,7 +129,7 @@ class SettingsOperations:
     def list_contributor_insights(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
         state = self.state(ctx)
         if params.get("TableName"):
-            records = [self._record(ctx, params["TableName"])[1]]
+            records = [self.table_record(ctx, params["TableName"])[1]]
         else:
             records = [r for name, r in state.catalog.items() if not name.startswith("\x00")]
         summaries = []
@@ -163,5 +155,5 @@ class SettingsOperations:
     # --- Kinesis streaming destinations ----------------------------------------------------------
 
     def describe_kinesis_streaming_destination(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        _, record = self._record(ctx, params["TableName"])
+        _, record = self.table_record(ctx, params["TableName"])
         return {"TableName": record["TableName"], "KinesisDataStreamDestinations": []}

@@ -274,12 +274,18 @@ class TableOperations:
 
     # --- DescribeTable -------------------------------------------------------------------
 
-    def describe_table(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
+    def table_record(self: DynamoDBProvider, ctx: RequestContext, name: str) -> tuple[DynamoDBState, dict]:
+        """The caller's state and the table's record; ResourceNotFoundException without one."""
         state = self.state(ctx)
-        name = table_name(params["TableName"])
+        name = table_name(name)
         record = state.catalog.get(name)
         if record is None:
             raise not_found(name)
+        return state, record
+
+    def describe_table(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
+        name = table_name(params["TableName"])
+        state, record = self.table_record(ctx, name)
         return {"Table": self.describe(state, record)}
 
     def describe(self: DynamoDBProvider, state: DynamoDBState, record: dict) -> dict:
@@ -303,11 +309,8 @@ class TableOperations:
     # --- UpdateTable -----------------------------------------------------------------------
 
     def update_table(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.catalog.get(name)
-        if record is None:
-            raise not_found(name)
+        state, record = self.table_record(ctx, name)
         changes = ("ProvisionedThroughput", "BillingMode", "StreamSpecification", "GlobalSecondaryIndexUpdates",
                    "SSESpecification", "ReplicaUpdates", "TableClass", "DeletionProtectionEnabled",
                    "OnDemandThroughput", "WarmThroughput", "AttributeDefinitions")
@@ -463,11 +466,8 @@ class TableOperations:
     # --- DeleteTable -------------------------------------------------------------------
 
     def delete_table(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.catalog.get(name)
-        if record is None:
-            raise not_found(name)
+        state, record = self.table_record(ctx, name)
         if record.get("DeletionProtectionEnabled"):
             raise invalid(
                 "Resource cannot be deleted as it is currently protected against deletion. Disable deletion "
@@ -543,11 +543,8 @@ class TableOperations:
     # --- TTL -----------------------------------------------------------------------------
 
     def update_time_to_live(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.catalog.get(name)
-        if record is None:
-            raise not_found(name)
+        state, record = self.table_record(ctx, name)
         spec = params["TimeToLiveSpecification"]
         current = record.get("_ttl") or {}
         if spec["Enabled"]:
@@ -568,11 +565,8 @@ class TableOperations:
         return {"TimeToLiveSpecification": {"Enabled": spec["Enabled"], "AttributeName": spec["AttributeName"]}}
 
     def describe_time_to_live(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
-        state = self.state(ctx)
         name = table_name(params["TableName"])
-        record = state.catalog.get(name)
-        if record is None:
-            raise not_found(name)
+        state, record = self.table_record(ctx, name)
         ttl = record.get("_ttl") or {}
         if ttl.get("Status") == "ENABLED":
             return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": ttl["AttributeName"]}}

@@ -123,6 +123,16 @@ def test_presigned_post_default_and_redirect(cloudlet, bucket) -> None:
     assert s3.get_object(Bucket=bucket, Key="r.txt")["Body"].read() == b"R"
 
 
+def test_a_stored_value_http_cannot_carry_back_still_gets_an_answer(cloudlet, bucket) -> None:  # noqa: ANN001
+    # A browser form may carry a CR LF in a metadata field; no header can carry it back.
+    post = cloudlet.client("s3").generate_presigned_post(
+        bucket, "crlf", Fields={"x-amz-meta-note": "a\r\nb"}, Conditions=[{"x-amz-meta-note": "a\r\nb"}],
+    )
+    assert post_form(post["url"], post["fields"], b"hello")[0] == 204
+    status, _, body = fetch(f"{cloudlet.endpoint}/{bucket}/crlf")
+    assert (status, body) == (500, b"Cloudlet could not encode this answer's headers.")
+
+
 def test_presigned_post_expired_policy(private) -> None:
     s3 = private.client("s3", config=SIGV4)
     s3.create_bucket(Bucket="postexpiry")

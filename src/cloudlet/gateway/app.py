@@ -216,7 +216,10 @@ _BAD_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    """The headers as bytes; ValueError for a value HTTP cannot carry (the server would drop the connection)."""
+    """The headers as bytes; ValueError for a value HTTP cannot carry.
+
+    Checked here because uvicorn, refusing such a value, has already marked the response started:
+    nothing else could be sent and the connection would just drop."""
     headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
     if _BAD_HEADER_VALUE.search(b"".join(v for _, v in headers)):
         raise ValueError("a header value with a control character")

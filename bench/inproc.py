@@ -1,4 +1,4 @@
-"""SQS and SNS cost per call in-process: boto3 clients whose requests the ASGI app answers directly.
+"""Cost per call in-process (DynamoDB, S3, SQS, SNS): boto3 clients whose requests the ASGI app answers directly.
 
     .venv/bin/python -m bench.inproc [--case send|pair|publish10|publish0] [--calls 2000] [--profile] [--disk]
 
@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import io
+import itertools
 import pstats
 import sys
 import tempfile
@@ -24,7 +26,9 @@ from urllib.parse import urlsplit
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
+from bench.dynamodb import item as dynamodb_item
 from bench.load import _session
+from bench.s3 import SMALL
 
 BODY = "order 1234 placed: " + "x" * 200
 
@@ -32,6 +36,10 @@ BODY = "order 1234 placed: " + "x" * 200
 class _Raw:
     def __init__(self, body: bytes) -> None:
         self.body = body
+        self.stream_ = io.BytesIO(body)
+
+    def read(self, amt: int | None = None) -> bytes:  # GetObject's streaming body reads the raw stream
+        return self.stream_.read(amt)
 
     def stream(self, **_: object):  # noqa: ANN201
         yield self.body
@@ -59,7 +67,11 @@ class InProcess:
 
     def _send(self, request, **_: object) -> AWSResponse:  # noqa: ANN001
         url = urlsplit(request.url)
-        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        body = request.body
+        if hasattr(body, "read"):  # S3 bodies: a file or boto3's aws-chunked wrapper
+            body = body.read()
+        elif not isinstance(body, bytes):
+            body = (body or "").encode()
         headers = [(b"host", url.netloc.encode())] + [
             (k.lower().encode("latin-1"), (v if isinstance(v, bytes) else v.encode("latin-1")))
             for k, v in request.headers.items()
@@ -115,7 +127,21 @@ def cases(env: InProcess) -> dict:
         for _ in range(count // 10 + 1):
             sqs.send_message_batch(QueueUrl=drain_url, Entries=[{"Id": str(i), "MessageBody": BODY} for i in range(10)])
 
+    ddb = env.client("dynamodb")
+    ddb.create_table(TableName="items", BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    keys = itertools.cycle(range(1000))
+    for i in range(1000):
+        ddb.put_item(TableName="items", Item=dynamodb_item(f"k{i}"))
+    s3 = env.client("s3")
+    s3.create_bucket(Bucket="bench")
+    s3.put_object(Bucket="bench", Key="read", Body=SMALL)
     return {
+        "ddb_put": (lambda: ddb.put_item(TableName="items", Item=dynamodb_item(f"k{next(keys)}")), None),
+        "ddb_get": (lambda: ddb.get_item(TableName="items", Key={"pk": {"S": f"k{next(keys)}"}}), None),
+        "s3_put": (lambda: s3.put_object(Bucket="bench", Key=f"small/{next(keys)}", Body=SMALL), None),
+        "s3_get": (lambda: s3.get_object(Bucket="bench", Key="read")["Body"].read(), None),
         "send": (lambda: sqs.send_message(QueueUrl=send_url, MessageBody=BODY), None),
         "pair": (pair, fill),
         "publish10": (lambda: sns.publish(TopicArn=fanout, Message=BODY), None),

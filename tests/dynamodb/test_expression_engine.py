@@ -120,6 +120,19 @@ def test_redundant_parentheses_are_allowed_in_key_conditions() -> None:
     assert exprs.condition("((pk = :p))", "KeyConditionExpression") is not None
 
 
+def test_operator_and_in_operand_limits() -> None:
+    """Functions and arithmetic count as operators; a recursion too deep for the parser is still an answer."""
+    with pytest.raises(ExpressionError, match="too many operators; operator count: 301$"):
+        parse_update("SET " + ", ".join(f"a{i} = list_append(a{i}, :v)" for i in range(300)) + ", z = :v + :v")
+    parse_update("SET " + ", ".join(f"a{i} = list_append(a{i}, :v)" for i in range(300)))
+    with pytest.raises(ExpressionError, match="operator count: 2000$"):
+        parse_condition("size(" * 1999 + "a" + ")" * 1999 + " = :v")
+    with pytest.raises(ExpressionError, match="number of operands: 101$"):
+        parse_condition("a IN (" + ", ".join([":v"] * 101) + ")")
+    with pytest.raises(ExpressionError, match="redundant parentheses;$"):
+        parse_condition("(" * 1000 + "a = :v" + ")" * 1000)
+
+
 def test_error_priority_parentheses_first_then_functions_then_reserved() -> None:
     assert message("((size(a))) AND name = :x").endswith("The expression has redundant parentheses;")
     assert message("foo(a) AND name = :x").endswith("Invalid function name; function: foo")

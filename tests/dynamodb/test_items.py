@@ -326,3 +326,43 @@ def test_update_item_measures_what_it_writes(ddb, table) -> None:  # noqa: ANN00
     ddb.transact_write_items(TransactItems=[{"Update": {
         "TableName": table, "Key": {"pk": {"S": "M"}}, "UpdateExpression": "SET b = :pad",
         "ExpressionAttributeValues": {":pad": {"S": "x" * (409600 - 4)}}}}])
+
+
+
+def test_expression_limits(ddb, raw, table) -> None:  # noqa: ANN001
+    """4 KB per expression (bytes as sent), 300 operators and functions, 100 operands for IN."""
+    put = {"TableName": table, "Item": {"pk": {"S": "limits"}}}
+    fits = "attribute_not_exists(pk)".ljust(4096)
+    raw.put_item(**put, ConditionExpression=fits)
+    assert validation(raw.put_item, **put, ConditionExpression=fits + " ") == (
+        "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: 4097")
+    assert validation(raw.get_item, TableName=table, Key={"pk": {"S": "limits"}}, ProjectionExpression="é" * 2049) == (
+        "Invalid ProjectionExpression: Expression size has exceeded the maximum allowed size; expression size: 4098")
+    assert validation(raw.update_item, TableName=table, Key={"pk": {"S": "limits"}},
+                      UpdateExpression="SET a = :v".ljust(5000), ExpressionAttributeValues={":v": {"S": "x"}}) == (
+        "Invalid UpdateExpression: Expression size has exceeded the maximum allowed size; expression size: 5000")
+    assert validation(raw.query, TableName=table, KeyConditionExpression="pk = :p".ljust(10**6),
+                      ExpressionAttributeValues={":p": {"S": "limits"}}) == (
+        "Invalid KeyConditionExpression: Expression size has exceeded the maximum allowed size; "
+        "expression size: 1000000")
+
+    values = {":v": {"S": "x"}}
+    comparisons = " AND ".join(["a < :v"] * 150)  # 150 comparisons and 149 ANDs
+    assert ddb.scan(TableName=table, FilterExpression=comparisons, ExpressionAttributeValues=values)["Count"] == 0
+    assert validation(raw.scan, TableName=table, FilterExpression=comparisons + " AND b < :v",
+                      ExpressionAttributeValues=values) == (
+        "Invalid FilterExpression: The expression contains too many operators; operator count: 301")
+    assert validation(raw.scan, TableName=table, FilterExpression="NOT " * 400 + "a < :v",
+                      ExpressionAttributeValues=values) == (
+        "Invalid FilterExpression: The expression contains too many operators; operator count: 401")
+    assert validation(raw.scan, TableName=table, FilterExpression="(" * 400 + "a < :v" + ")" * 400,
+                      ExpressionAttributeValues=values) == (
+        "Invalid FilterExpression: The expression has redundant parentheses;")
+
+    many = {f":v{i}": {"N": str(i)} for i in range(101)}
+    assert validation(raw.scan, TableName=table, FilterExpression=f"a IN ({', '.join(many)})",
+                      ExpressionAttributeValues=many) == (
+        "Invalid FilterExpression: The IN operator is provided with too many operands; number of operands: 101")
+    del many[":v100"]
+    assert ddb.scan(TableName=table, FilterExpression=f"a IN ({', '.join(many)})",
+                    ExpressionAttributeValues=many)["Count"] == 0

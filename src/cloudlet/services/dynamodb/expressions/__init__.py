@@ -13,6 +13,7 @@ ExpressionAttributeNames and ExpressionAttributeValues is a short walk per reque
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from cloudlet.protocol.errors import ServiceError
@@ -28,28 +29,30 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=2048)
-def _condition(text: str) -> parser.Node | ExpressionError:
-    try:
-        return parser.parse_condition(text)
-    except ExpressionError as e:
-        return e
+MAX_EXPRESSION_BYTES = 4096  # any one expression, measured as sent: names and values not substituted
 
 
-@lru_cache(maxsize=2048)
-def _update(text: str) -> parser.Update | ExpressionError:
-    try:
-        return parser.parse_update(text)
-    except ExpressionError as e:
-        return e
+def _sized(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """``parse`` behind the size limit and a cache of results (errors included) by the text."""
+
+    @lru_cache(maxsize=2048)
+    def cached(text: str) -> object:
+        try:
+            return parse(text)
+        except ExpressionError as e:
+            return e
+
+    def parsed(text: str) -> object:
+        if len(text) > MAX_EXPRESSION_BYTES // 4 and (size := len(text.encode())) > MAX_EXPRESSION_BYTES:
+            return ExpressionError(f"Expression size has exceeded the maximum allowed size; expression size: {size}")
+        return cached(text)
+
+    return parsed
 
 
-@lru_cache(maxsize=2048)
-def _projection(text: str) -> list[parser.Path] | ExpressionError:
-    try:
-        return parser.parse_projection(text)
-    except ExpressionError as e:
-        return e
+_condition = _sized(parser.parse_condition)
+_update = _sized(parser.parse_update)
+_projection = _sized(parser.parse_projection)
 
 
 _NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")

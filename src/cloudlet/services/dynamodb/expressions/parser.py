@@ -375,18 +375,72 @@ def _parse(source: str, rule: str) -> object:
         return result
     except _Failure as failure:
         raise parser.error(failure)
+    except RecursionError:
+        raise _too_deep(parser.tokens) from None
+
+
+def _too_deep(tokens: list[Token]) -> ExpressionError:
+    """What DynamoDB says of an expression nested deeper than this recursive parser goes.
+
+    Within 4 KB, only a run of NOTs or of parentheses gets that deep: the first has more than
+    MAX_OPERATORS operators, the second redundant parentheses. Counted from the tokens, so a
+    BETWEEN's AND counts too: near enough for the one message it picks."""
+    operators = 0
+    for token, after in zip(tokens, tokens[1:], strict=False):
+        if token.kind == OP:
+            operators += token.text in COMPARATORS or token.text in "+-"
+        elif token.kind == NAME:
+            operators += token.text.upper() in KEYWORDS or (after.kind == OP and after.text == "(")
+    if operators > MAX_OPERATORS:
+        return ExpressionError(f"The expression contains too many operators; operator count: {operators}")
+    return ExpressionError("The expression has redundant parentheses;")
+
+
+MAX_OPERATORS = 300  # operators and functions in any one expression
+MAX_IN_OPERANDS = 100
+
+
+def check_limits(roots: list[Node | None]) -> None:
+    """DynamoDB's limits on operators and functions, and on the operands of one IN."""
+    count = 0
+    stack = [node for node in roots if node is not None]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Path | Value):
+            continue
+        count += 1
+        if isinstance(node, In):
+            if len(node.options) > MAX_IN_OPERANDS:
+                raise ExpressionError(
+                    f"The IN operator is provided with too many operands; number of operands: {len(node.options)}")
+            stack.append(node.subject)
+            stack.extend(node.options)
+        elif isinstance(node, Between):
+            stack += (node.subject, node.low, node.high)
+        elif isinstance(node, Call):
+            stack.extend(node.args)
+        elif node.right is not None:  # Compare, Logical, Arithmetic
+            stack += (node.left, node.right)
+        else:  # NOT
+            stack.append(node.left)
+    if count > MAX_OPERATORS:
+        raise ExpressionError(f"The expression contains too many operators; operator count: {count}")
 
 
 def parse_condition(source: str) -> Node:
     if not source.strip():
         raise ExpressionError("The expression can not be empty;")
-    return _parse(source, "condition")  # type: ignore[return-value]
+    node = _parse(source, "condition")
+    check_limits([node])  # type: ignore[list-item]
+    return node  # type: ignore[return-value]
 
 
 def parse_update(source: str) -> Update:
     if not source.strip():
         raise ExpressionError("The expression can not be empty;")
-    return _parse(source, "update")  # type: ignore[return-value]
+    update = _parse(source, "update")
+    check_limits([action.value for action in update.actions])  # type: ignore[attr-defined]
+    return update  # type: ignore[return-value]
 
 
 def parse_projection(source: str) -> list[Path]:

@@ -115,9 +115,11 @@ def test_condition_errors(text: str, expected: str) -> None:
     assert message(text, None, used) == f"Invalid ConditionExpression: {expected}"
 
 
-def test_redundant_parentheses_are_allowed_in_key_conditions() -> None:
+def test_redundant_parentheses_in_key_conditions() -> None:
     exprs = RequestExpressions(None, {":p": {"S": "a"}})
-    assert exprs.condition("((pk = :p))", "KeyConditionExpression") is not None
+    assert exprs.condition("(pk = :p)", "KeyConditionExpression") is not None
+    with pytest.raises(ServiceError, match="Invalid KeyConditionExpression: The expression has redundant parentheses;$"):
+        exprs.condition("((pk = :p))", "KeyConditionExpression")
 
 
 def test_operator_and_in_operand_limits() -> None:

@@ -138,7 +138,8 @@ def test_query_errors(ddb, composite, raw) -> None:  # noqa: ANN001
         "One or more parameter values were invalid: Condition parameter type does not match schema type")
     assert error() == "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
     assert error(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}},
-                 Select="SPECIFIC_ATTRIBUTES").startswith("One or more parameter values were invalid: Must specify")
+                 Select="SPECIFIC_ATTRIBUTES") == ("1 validation error detected: Must specify the AttributesToGet or "
+                                                   "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
     assert error(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}},
                  Select="ALL_ATTRIBUTES", ProjectionExpression="sk") == (
         "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES")
@@ -153,6 +154,31 @@ def test_query_errors(ddb, composite, raw) -> None:  # noqa: ANN001
     assert error_of(raw.query, TableName="nope-table", KeyConditionExpression="pk = :p",
                     ExpressionAttributeValues={":p": {"S": "x"}}) == (
         "ResourceNotFoundException", "Requested resource not found")
+
+
+def test_query_filter_and_start_key_rules(ddb, composite, raw) -> None:  # noqa: ANN001
+    """A Query filter may not name the key it queries by; a start key must belong to the query."""
+    def error(**params) -> str:  # noqa: ANN003
+        return validation(raw.query, TableName=composite, **params)
+
+    key = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "x"}, ":v": {"S": "y"}}}
+    assert error(**key, FilterExpression="begins_with(sk, :v)") == (
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk")
+    assert error(**key, FilterExpression="color = :v OR (#k = :v AND sk = :v)", ExpressionAttributeNames={"#k": "pk"}) == (
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: pk")
+    assert error(KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]}},
+                 QueryFilter={"sk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "y"}]}}) == (
+        "QueryFilter can only contain non-primary key attributes: Primary key attribute: sk")
+    assert ddb.query(TableName=composite, **key, FilterExpression="color.sk = :v")["Count"] == 0  # only the head counts
+    assert ddb.query(TableName=composite, KeyConditionExpression="(pk = :p) AND (sk = :v)",
+                     ExpressionAttributeValues=key["ExpressionAttributeValues"])["Count"] == 0
+    assert error(KeyConditionExpression="((pk = :p))", ExpressionAttributeValues={":p": {"S": "x"}}) == (
+        "Invalid KeyConditionExpression: The expression has redundant parentheses;")
+    assert error(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}},
+                 ExclusiveStartKey={"pk": {"S": "x"}}) == "The provided starting key is invalid"
+    assert error(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}},
+                 ExclusiveStartKey={"pk": {"S": "other"}, "sk": {"S": "a"}}) == (
+        "The provided starting key is outside query boundaries based on provided conditions")
 
 
 def test_scan_pages_filters_and_counts(ddb, table) -> None:  # noqa: ANN001
@@ -191,6 +217,12 @@ def test_scan_errors(raw, table) -> None:  # noqa: ANN001
         "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value "
         "greater than or equal to 1")
     assert error_of(raw.scan, TableName="nope-table") == ("ResourceNotFoundException", "Requested resource not found")
+    assert validation(raw.scan, TableName=table, Select="SPECIFIC_ATTRIBUTES") == (
+        "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
+    assert validation(raw.scan, TableName=table, Select="ALL_PROJECTED_ATTRIBUTES") == (  # "Querying", as DynamoDB says
+        "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+    assert validation(raw.scan, TableName=table, ExclusiveStartKey={"nope": {"S": "x"}}) == (
+        "The provided starting key is invalid: The provided key element does not match the schema")
 
 
 def test_items_read_back_exactly_through_every_read_path(ddb) -> None:  # noqa: ANN001

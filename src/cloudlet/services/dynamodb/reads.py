@@ -28,7 +28,7 @@ PAGE_BYTES = 1024 * 1024
 CHUNK = 256
 
 
-def _select(params: dict, projection: list | None, index: IndexSchema | None, verb: str) -> str:
+def _select(params: dict, projection: list | None, index: IndexSchema | None, query: bool) -> str:
     select = params.get("Select")
     projected = "ProjectionExpression" if params.get("ProjectionExpression") is not None else "AttributesToGet"
     if select is None:
@@ -37,13 +37,12 @@ def _select(params: dict, projection: list | None, index: IndexSchema | None, ve
         return "ALL_PROJECTED_ATTRIBUTES" if index is not None else "ALL_ATTRIBUTES"
     if select == "SPECIFIC_ATTRIBUTES":
         if projection is None:
-            raise invalid_parameter(
-                "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
-            )
+            message = "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
+            raise invalid(f"1 validation error detected: {message}" if query else message)  # as DynamoDB words them
     elif projection is not None:
         raise invalid(f"Cannot specify the {projected} when choosing to get {select}")
     if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
-        raise invalid(f"ALL_PROJECTED_ATTRIBUTES can be used only when {verb} using an IndexName")
+        raise invalid("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")  # Scan too
     if select == "ALL_ATTRIBUTES" and index is not None and index.is_global and index.projection != "ALL":
         raise invalid_parameter(
             f"Select type ALL_ATTRIBUTES is not supported for global secondary index {index.name} because its "
@@ -89,16 +88,22 @@ class ReadOperations:
             expressions.finish()
         schema = self.table(ctx, params["TableName"])
         index = self._index(schema, params)
-        select = _select(params, projection, index, "Querying")
+        select = _select(params, projection, index, True)
         hash_name, hash_type = (index.hash_name, index.hash_type) if index else (schema.hash_name, schema.hash_type)
         range_name, range_type = (index.range_name, index.range_type) if index else (schema.range_name, schema.range_type)
         analyzed = analyze(key_condition, hash_name, hash_type, range_name, range_type)  # type: ignore[arg-type]
+        if condition is not None:
+            heads = _path_heads(condition)
+            for name in (hash_name, range_name):
+                if name in heads:
+                    kind = "QueryFilter" if params.get("KeyConditions") is not None else "Filter Expression"
+                    raise invalid(f"{kind} can only contain non-primary key attributes: Primary key attribute: {name}")
         prefix = index.partition_prefix(analyzed.hash_value) if index else schema.partition_prefix(analyzed.hash_value)
         start, end = analyzed.bounds(prefix, range_type)
         forward = params.get("ScanIndexForward", True)
-        after = self._start_key(schema, index, params.get("ExclusiveStartKey"))
+        after = self._start_key(schema, index, params.get("ExclusiveStartKey"), "The provided starting key is invalid")
         if after is not None and not after.startswith(prefix):
-            raise invalid("The provided starting key is invalid: The provided key element does not match the schema")
+            raise invalid("The provided starting key is outside query boundaries based on provided conditions")
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_read(schema, index)
@@ -119,8 +124,9 @@ class ReadOperations:
             raise invalid(f"Cannot read from backfilling global secondary index: {name}")
         return index
 
-    def _start_key(self: DynamoDBProvider, schema: TableSchema, index: IndexSchema | None,
-                   start: dict | None) -> bytes | None:
+    def _start_key(self: DynamoDBProvider, schema: TableSchema, index: IndexSchema | None, start: dict | None,
+                   message: str = "The provided starting key is invalid: The provided key element does not match the "
+                                  "schema") -> bytes | None:
         if start is None:
             return None
         names = set(schema.key_names) | ({index.hash_name, index.range_name} - {None} if index else set())
@@ -135,7 +141,7 @@ class ReadOperations:
                 raise KeyError
             return key
         except (KeyError, StopIteration):
-            raise invalid("The provided starting key is invalid: The provided key element does not match the schema")
+            raise invalid(message)
 
     def _read(self: DynamoDBProvider, state: DynamoDBState, schema: TableSchema, index: IndexSchema | None,
               page: _Page, start: bytes, end: bytes | None, after: bytes | None, reverse: bool) -> None:
@@ -262,7 +268,7 @@ class ReadOperations:
             expressions.finish()
         schema = self.table(ctx, params["TableName"])
         index = self._index(schema, params)
-        select = _select(params, projection, index, "Scanning")
+        select = _select(params, projection, index, False)
         prefix = index.prefix if index is not None else schema.uid
         if segment is not None:
             low, high = keys.segment_bounds(segment, total)
@@ -285,3 +291,18 @@ def _covers(index: IndexSchema, page: _Page) -> bool:
     if page.projection is None:
         return True
     return all(path[0] in index.include for path in page.projection)
+
+
+def _path_heads(node: object, heads: set | None = None) -> set:
+    """The top-level attribute names a bound condition reads (a Query filter may not name the key)."""
+    heads = set() if heads is None else heads
+    if isinstance(node, tuple):
+        if node and node[0] == "path":
+            heads.add(node[1][0])
+        else:
+            for part in node:
+                _path_heads(part, heads)
+    elif isinstance(node, list):
+        for part in node:
+            _path_heads(part, heads)
+    return heads

@@ -111,7 +111,7 @@ class RequestExpressions:
         try:
             if isinstance(parsed, ExpressionError):
                 raise parsed
-            return self.binder.condition(parsed, key_condition=parameter == "KeyConditionExpression")
+            return self.binder.condition(parsed)
         except ExpressionError as e:
             raise e.service_error(parameter)
 

@@ -106,16 +106,14 @@ class Binder:
 
     # --- conditions -----------------------------------------------------------------------
 
-    def condition(self, node: ast.Node, key_condition: bool = False) -> tuple:
+    def condition(self, node: ast.Node) -> tuple:
         problems = Problems()
-        self.key_condition = key_condition
         bound = self._condition(node, problems)
         problems.raise_first()
         return bound
 
     def _condition(self, node: ast.Node, problems: Problems) -> tuple:
-        if not self.key_condition:
-            self.check_parens(node, problems)
+        self.check_parens(node, problems)
         if isinstance(node, ast.Logical):
             left = self._condition(node.left, problems)
             if node.op == "NOT":
@@ -148,8 +146,7 @@ class Binder:
         raise ExpressionError("Syntax error; token: \"<EOF>\", near: \"\"")  # not reachable from the parser
 
     def _operand(self, node: ast.Node, problems: Problems) -> tuple:
-        if not self.key_condition:
-            self.check_parens(node, problems)
+        self.check_parens(node, problems)
         if isinstance(node, ast.Path):
             return ("path", self.path(node, problems))
         if isinstance(node, ast.Value):

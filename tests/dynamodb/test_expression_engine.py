@@ -122,6 +122,11 @@ def test_redundant_parentheses_in_key_conditions() -> None:
         exprs.condition("((pk = :p))", "KeyConditionExpression")
 
 
+def test_size_of_a_string_counts_utf16_code_units() -> None:
+    item = {"s": {"S": "é𝄞"}}  # one code unit and a surrogate pair; 6 bytes in UTF-8
+    assert evaluate(condition("size(s) = :n", None, {":n": {"N": "3"}}), item)
+
+
 def test_operator_and_in_operand_limits() -> None:
     """Functions and arithmetic count as operators; a recursion too deep for the parser is still an answer."""
     with pytest.raises(ExpressionError, match="too many operators; operator count: 301$"):

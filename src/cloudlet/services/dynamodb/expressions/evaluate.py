@@ -46,6 +46,8 @@ def size(value: dict | None) -> dict | None:
     if value is None:
         return None
     ((kind, inner),) = value.items()
+    if kind == "S" and not inner.isascii():  # DynamoDB counts a string in UTF-16 code units
+        return {"N": str(len(inner.encode("utf-16-le")) // 2)}
     if kind in ("S", "B", "SS", "NS", "BS", "L", "M"):
         return {"N": str(len(inner))}
     return None

@@ -94,6 +94,22 @@ def test_batch_execute_statement(ddb, table) -> None:  # noqa: ANN001
     assert reads[0]["Item"] == {"pk": {"S": "exists"}, "v": {"N": "3"}} and "Item" not in reads[1]
 
 
+def test_a_batch_statement_that_cannot_run_fails_alone(ddb, table) -> None:  # noqa: ANN001
+    ddb.put_item(TableName=table, Item={"pk": {"S": "kept"}})
+    result = ddb.batch_execute_statement(Statements=[
+        {"Statement": f"DELETE FROM \"{table}\" WHERE pk = 'kept' RETURNING MODIFIED OLD *"},
+        {"Statement": "SLECT * FROM nowhere"},
+        {"Statement": f"INSERT INTO \"{table}\" VALUE {{'pk': 'after'}}"},
+    ])["Responses"]
+    assert result[0]["Error"] == {"Code": "ValidationError", "Message": (
+        "Invalid returning clause: RETURNING MODIFIED OLD *. Only RETURNING ALL OLD * is allowed in DELETE statements.")}
+    assert result[1]["Error"] == {"Code": "ValidationError", "Message": (
+        "Statement wasn't well formed, can't be processed: Expected data manipulation")}
+    assert "Error" not in result[2]
+    assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "kept"}})  # the refused DELETE deleted nothing
+    assert "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "after"}})
+
+
 def test_execute_transaction(ddb, table) -> None:  # noqa: ANN001
     ddb.put_item(TableName=table, Item={"pk": {"S": "u"}, "data": {"S": "before"}})
     ddb.execute_transaction(TransactStatements=[

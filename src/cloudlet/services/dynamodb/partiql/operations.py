@@ -71,6 +71,10 @@ def _paths(node: Any, out: set[str]) -> set[str]:
     return out
 
 
+# A batch answers each statement's failure with a code of its own vocabulary
+_BATCH_ERROR_CODES = {"ConditionalCheckFailedException": "ConditionalCheckFailed", "DuplicateItemException": "DuplicateItem",
+                      "ValidationException": "ValidationError", "ResourceNotFoundException": "ResourceNotFound"}
+
 class PartiQLOperations:
     # --- shared -------------------------------------------------------------------------
 
@@ -110,9 +114,6 @@ class PartiQLOperations:
             raise invalid("EXISTS is only supported in ExecuteTransaction")
         if index is not None:
             raise invalid("Write operations on an index are not supported")
-        if statement.kind == "DELETE" and statement.returning not in (None, "ALL OLD"):
-            raise invalid(f"Invalid returning clause: RETURNING {statement.returning} *. Only RETURNING ALL OLD * is "
-                          "allowed in DELETE statements.")
         consumed, items = self._write(state, schema, statement, params.get("ReturnValuesOnConditionCheckFailure"))
         out: dict[str, Any] = {"Items": items}
         report = consumed.report(mode)
@@ -122,6 +123,9 @@ class PartiQLOperations:
 
     def _write(self: DynamoDBProvider, state: DynamoDBState, schema: TableSchema, statement: Statement,
                on_failure: str | None) -> tuple[Consumed, list]:
+        if statement.kind == "DELETE" and statement.returning not in (None, "ALL OLD"):
+            raise invalid(f"Invalid returning clause: RETURNING {statement.returning} *. Only RETURNING ALL OLD * is "
+                          "allowed in DELETE statements.")
         if statement.kind == "INSERT":
             item, checked = check_item(statement.item)  # type: ignore[arg-type]
             if checked.size > MAX_ITEM_SIZE:
@@ -257,11 +261,8 @@ class PartiQLOperations:
         for request in params["Statements"]:
             try:
                 parsed.append(self._statement(ctx, request["Statement"], request.get("Parameters")) + (None,))
-            except ServiceError as e:
-                if e.code == "ResourceNotFoundException":
-                    parsed.append((None, None, None, e))
-                else:
-                    raise
+            except ServiceError as e:  # a statement that cannot run fails alone; the others still run
+                parsed.append((None, None, None, e))
         kinds = {p[0].kind == "SELECT" for p in parsed if p[0] is not None}
         if len(kinds) > 1:
             raise invalid("Statements in a batch must be all reads or all writes")
@@ -270,7 +271,8 @@ class PartiQLOperations:
         consumed: dict[str, Consumed] = {}
         for request, (statement, schema, index, failure) in zip(params["Statements"], parsed, strict=True):
             if failure is not None:
-                responses.append({"Error": {"Code": "ResourceNotFound", "Message": failure.message}})
+                responses.append({"Error": {"Code": _BATCH_ERROR_CODES.get(failure.code, failure.code),
+                                            "Message": failure.message}})
                 continue
             entry: dict[str, Any] = {"TableName": schema.name}
             used = consumed.setdefault(schema.name, Consumed(schema))
@@ -292,10 +294,7 @@ class PartiQLOperations:
                     if returned:
                         entry["Item"] = returned[0]
             except ServiceError as e:
-                code = {"ConditionalCheckFailedException": "ConditionalCheckFailed",
-                        "DuplicateItemException": "DuplicateItem", "ValidationException": "ValidationError",
-                        "ResourceNotFoundException": "ResourceNotFound"}.get(e.code, e.code)
-                error: dict[str, Any] = {"Code": code, "Message": e.message}
+                error: dict[str, Any] = {"Code": _BATCH_ERROR_CODES.get(e.code, e.code), "Message": e.message}
                 if e.fields.get("Item") is not None:
                     error["Item"] = e.fields["Item"]
                 entry["Error"] = error

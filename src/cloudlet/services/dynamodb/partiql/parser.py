@@ -136,7 +136,7 @@ class Parser:
         elif token.word("EXISTS") or token.word("NOT"):
             result = self.exists()
         else:
-            raise malformed("Unexpected keyword" if token.kind == "word" else "Unexpected token")
+            raise malformed("Expected data manipulation" if token.kind == "word" else "Unexpected token")
         if self.token.kind != "eof":
             raise malformed("Unexpected token")
         if self.used_parameters != len(self.parameters):

@@ -111,14 +111,28 @@ def test_transact_write_all_or_nothing(ddb, table) -> None:  # noqa: ANN001
                     "ExpressionAttributeValues": {":one": {"N": "1"}}}},
         {"Delete": {"TableName": table, "Key": {"pk": {"S": "gone"}}}},
     ], ReturnConsumedCapacity="TOTAL")
-    assert result["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 6.0}]
+    assert result["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 6.0, "WriteCapacityUnits": 6.0}]
     assert ddb.get_item(TableName=table, Key={"pk": {"S": "exists"}})["Item"]["v"] == {"N": "2"}
     got = ddb.transact_get_items(TransactItems=[
         {"Get": {"TableName": table, "Key": {"pk": {"S": "exists"}}, "ProjectionExpression": "v"}},
         {"Get": {"TableName": table, "Key": {"pk": {"S": "absent"}}}},
     ], ReturnConsumedCapacity="TOTAL")
     assert got["Responses"] == [{"Item": {"v": {"N": "2"}}}, {}]
-    assert got["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 4.0}]
+    assert got["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0}]
+
+
+def test_transaction_capacity_write_then_read_on_a_replay(ddb, table) -> None:  # noqa: ANN001
+    """A ConditionCheck is billed as a write; a same-token replay as a transactional read of the item now."""
+    ddb.put_item(TableName=table, Item={"pk": {"S": "checked"}})
+    request = {"TransactItems": [
+        {"Put": {"TableName": table, "Item": {"pk": {"S": "big"}, "v": {"S": "x" * 1536}}}},  # 2 KB: 4 write units
+        {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "checked"}},
+                            "ConditionExpression": "attribute_exists(pk)"}},
+    ], "ClientRequestToken": "capacity-replay", "ReturnConsumedCapacity": "TOTAL"}
+    first = ddb.transact_write_items(**request)["ConsumedCapacity"]
+    assert first == [{"TableName": table, "CapacityUnits": 6.0, "WriteCapacityUnits": 6.0}]
+    replay = ddb.transact_write_items(**request)["ConsumedCapacity"]
+    assert replay == [{"TableName": table, "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0}]
 
 
 def test_condition_check_and_validation_reasons(ddb, table, raw) -> None:  # noqa: ANN001

@@ -38,10 +38,13 @@ class Consumed:
     def total(self) -> float:
         return self.table + sum(self.indexes.values())
 
-    def report(self, mode: str | None) -> dict | None:
+    def report(self, mode: str | None, kind: str | None = None) -> dict | None:
+        """``kind`` ("Read" or "Write") names the units too, as transactions do."""
         if mode not in ("TOTAL", "INDEXES"):
             return None
         out: dict = {"TableName": self.schema.name, "CapacityUnits": self.total}
+        if kind is not None:
+            out[f"{kind}CapacityUnits"] = self.total
         if mode == "INDEXES":
             out["Table"] = {"CapacityUnits": self.table}
             for index, units in self.indexes.items():
@@ -50,8 +53,8 @@ class Consumed:
         return out
 
 
-def report_all(consumed: dict[str, Consumed], mode: str | None) -> list | None:
+def report_all(consumed: dict[str, Consumed], mode: str | None, kind: str | None = None) -> list | None:
     """The list form batch and transaction operations answer with (one entry per table)."""
     if mode not in ("TOTAL", "INDEXES"):
         return None
-    return [c.report(mode) for c in consumed.values()]
+    return [c.report(mode, kind) for c in consumed.values()]

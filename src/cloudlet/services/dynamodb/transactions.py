@@ -84,7 +84,7 @@ class TransactionOperations:
                         "IdempotentParameterMismatchException",
                         "The request uses the same client token as a previous, but non-identical request.",
                     )
-                return self._replayed(ctx, params, seen)
+                return self._replayed(ctx, params)
         plans = [self._plan(ctx, entry) for entry in params["TransactItems"]]
         if sum(plan.checked.size for plan in plans if plan.checked is not None) > MAX_TRANSACTION_SIZE:
             raise invalid("Transaction request cannot be larger than 4 MB")
@@ -129,24 +129,28 @@ class TransactionOperations:
             if entry is not None:
                 metrics.setdefault(plan.schema.name, []).append(entry)
         if token:
-            state.tokens.put(token, {"at": now, "digest": digest,
-                                     "tables": {name: c.total for name, c in consumed.items()}})
+            state.tokens.put(token, {"at": now, "digest": digest})
         out: dict[str, Any] = {}
-        report = report_all(consumed, params.get("ReturnConsumedCapacity"))
+        report = report_all(consumed, params.get("ReturnConsumedCapacity"), "Write")
         if report is not None:
             out["ConsumedCapacity"] = report
         if params.get("ReturnItemCollectionMetrics") == "SIZE":
             out["ItemCollectionMetrics"] = metrics
         return out
 
-    def _replayed(self: DynamoDBProvider, ctx: RequestContext, params: dict, seen: dict) -> dict:
-        """The answer to a repeated request: nothing is written again."""
-        out: dict[str, Any] = {}
+    def _replayed(self: DynamoDBProvider, ctx: RequestContext, params: dict) -> dict:
+        """The answer to a repeated request: nothing is written again; DynamoDB charges a transactional
+        read of each item the request named, as it is now."""
         mode = params.get("ReturnConsumedCapacity")
-        if mode in ("TOTAL", "INDEXES"):
-            out["ConsumedCapacity"] = [{"TableName": name, "CapacityUnits": units}
-                                       for name, units in seen["tables"].items()]
-        return out
+        if mode not in ("TOTAL", "INDEXES"):
+            return {}
+        state = self.state(ctx)
+        consumed: dict[str, Consumed] = {}
+        for plan in (self._plan(ctx, entry) for entry in params["TransactItems"]):
+            found = self.storage.get(state, plan.key) if plan.key is not None else None
+            used = consumed.setdefault(plan.schema.name, Consumed(plan.schema))
+            used.table += read_units(found[1] if found else 0, True, transactional=True)
+        return {"ConsumedCapacity": report_all(consumed, mode, "Read")}
 
     def _plan(self: DynamoDBProvider, ctx: RequestContext, entry: dict) -> _Action:
         present = [k for k in ("ConditionCheck", "Put", "Delete", "Update") if entry.get(k) is not None]
@@ -297,7 +301,7 @@ class TransactionOperations:
             used.table += read_units(size, True, transactional=True)
             responses.append({"Item": project(item, projection) if projection is not None else item})
         out: dict[str, Any] = {"Responses": responses}
-        report = report_all(consumed, params.get("ReturnConsumedCapacity"))
+        report = report_all(consumed, params.get("ReturnConsumedCapacity"), "Read")
         if report is not None:
             out["ConsumedCapacity"] = report
         return out

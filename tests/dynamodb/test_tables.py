@@ -186,6 +186,17 @@ def test_deletion_protection(ddb) -> None:  # noqa: ANN001
     ddb.delete_table(TableName=name)
 
 
+def test_on_demand_throughput_round_trips(ddb) -> None:  # noqa: ANN001
+    name = create(ddb, OnDemandThroughput={"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 5})
+    assert ddb.describe_table(TableName=name)["Table"]["OnDemandThroughput"] == {
+        "MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 5}
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    ddb.update_table(TableName=name, OnDemandThroughput={"MaxReadRequestUnits": 20, "MaxWriteRequestUnits": 15})
+    assert ddb.describe_table(TableName=name)["Table"]["OnDemandThroughput"] == {
+        "MaxReadRequestUnits": 20, "MaxWriteRequestUnits": 15}
+    ddb.delete_table(TableName=name)
+
+
 def test_list_tables_pages_in_name_order(ddb) -> None:  # noqa: ANN001
     prefix = unique("list")
     names = [create(ddb, f"{prefix}-{i}", wait=False) for i in range(5)]

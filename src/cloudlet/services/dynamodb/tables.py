@@ -238,6 +238,8 @@ class TableOperations:
             record["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": now}
         if params.get("TableClass"):
             record["TableClassSummary"] = {"TableClass": params["TableClass"]}
+        if params.get("OnDemandThroughput"):
+            record["OnDemandThroughput"] = dict(params["OnDemandThroughput"])
         sse = params.get("SSESpecification")
         if sse and sse.get("Enabled"):
             key = sse.get("KMSMasterKeyId") or f"arn:aws:kms:{ctx.region}:{ctx.account}:key/{uuid.uuid4()}"
@@ -397,6 +399,8 @@ class TableOperations:
             status_change = True
         if params.get("DeletionProtectionEnabled") is not None:
             record["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
+        if params.get("OnDemandThroughput"):
+            record["OnDemandThroughput"] = {**record.get("OnDemandThroughput", {}), **params["OnDemandThroughput"]}
         if params.get("TableClass"):
             record["TableClassSummary"] = {"TableClass": params["TableClass"], "LastUpdateDateTime": now}
             status_change = True

@@ -83,10 +83,28 @@ def test_attribute_value_validation(raw, table) -> None:  # noqa: ANN001
     assert put({"BS": []}) == "One or more parameter values were invalid: Binary sets should not be empty"
     assert put({"SS": ["a", "a"]}) == "One or more parameter values were invalid: Input collection [a, a] contains duplicates."
     assert "contains duplicates" in put({"NS": ["1", "1.0"]})
-    assert "contains duplicates" in put({"BS": [b"1", b"1"]})
+    assert put({"BS": [b"1", b"1"]}) == ("One or more parameter values were invalid: Input collection [MQ==, MQ==]of type BS "
+                                        "contains duplicates.")
     assert put({"N": "abc"}) == "The parameter cannot be converted to a numeric value: abc"
     assert put({"M": {"in": {"SS": []}}}) == "One or more parameter values were invalid: An string set  may not be empty"
     assert put({"L": [{"SS": []}]}) == "One or more parameter values were invalid: An string set  may not be empty"
+
+
+def test_documents_nest_at_most_32_levels(ddb, raw, table) -> None:  # noqa: ANN001
+    def wrapped(levels: int, kind: str = "M") -> dict:
+        value: dict = {"S": "leaf"}
+        for _ in range(levels):
+            value = {"M": {"n": value}} if kind == "M" else {"L": [value]}
+        return value
+
+    too_deep = ("1 validation error detected: Nesting Levels have exceeded supported limits: Attributes in the item "
+                "have nested levels beyond supported limit")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "deep"}, "d": wrapped(31)})
+    assert validation(raw.put_item, TableName=table, Item={"pk": {"S": "deeper"}, "d": wrapped(32)}) == too_deep
+    assert validation(raw.put_item, TableName=table, Item={"pk": {"S": "deeper"}, "d": wrapped(32, "L")}) == too_deep
+    assert validation(raw.batch_write_item, RequestItems={table: [
+        {"PutRequest": {"Item": {"pk": {"S": "deeper"}, "d": wrapped(40)}}}]}) == too_deep
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "deeper"}})
 
 
 def test_null_false_and_empty_strings_are_accepted(ddb, table) -> None:  # noqa: ANN001

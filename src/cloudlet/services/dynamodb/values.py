@@ -8,6 +8,7 @@ returns them; arithmetic and comparison use ``decimal.Decimal`` so they are exac
 
 from __future__ import annotations
 
+import base64
 import re
 from decimal import Context, Decimal, InvalidOperation
 from functools import lru_cache
@@ -105,7 +106,8 @@ def number_size(text: str) -> int:
 
 
 def _render_collection(values: list) -> str:
-    return "[" + ", ".join(str(v) for v in values) + "]"
+    """A set as DynamoDB's messages print it; binary members in their wire form, base64."""
+    return "[" + ", ".join(base64.b64encode(v).decode() if isinstance(v, bytes) else str(v) for v in values) + "]"
 
 
 class Checked:
@@ -118,8 +120,14 @@ class Checked:
         self.binary = False
 
 
-def check_value(value: Any, seen: Checked) -> tuple[dict, int]:
+MAX_DEPTH = 32  # levels of documents: a top-level value is level 1
+
+
+def check_value(value: Any, seen: Checked, depth: int = 1) -> tuple[dict, int]:
     """Validate and normalize one attribute value; returns it and its size (without its name)."""
+    if depth > MAX_DEPTH:
+        raise invalid("1 validation error detected: Nesting Levels have exceeded supported limits: Attributes in the "
+                      "item have nested levels beyond supported limit")
     if not isinstance(value, dict) or not value:
         raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
     if len(value) > 1:
@@ -143,7 +151,7 @@ def check_value(value: Any, seen: Checked) -> tuple[dict, int]:
         size = 3
         out = {}
         for name, member in inner.items():
-            checked, member_size = check_value(member, seen)
+            checked, member_size = check_value(member, seen, depth + 1)
             out[name] = checked
             size += _name_size(name) + member_size + 1
         return {"M": out}, size
@@ -151,7 +159,7 @@ def check_value(value: Any, seen: Checked) -> tuple[dict, int]:
         size = 3
         items = []
         for member in inner:
-            checked, member_size = check_value(member, seen)
+            checked, member_size = check_value(member, seen, depth + 1)
             items.append(checked)
             size += member_size + 1
         return {"L": items}, size

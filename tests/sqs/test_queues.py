@@ -206,6 +206,11 @@ def test_queue_urls_in_every_form(cloud, sqs) -> None:  # noqa: ANN001
     assert fails(sqs.send_message, QueueUrl="not a url", MessageBody="x") == (
         "InvalidAddress", "The address not a url is not valid for this endpoint.", 404
     )
+    # A bare name is the caller's own queue, in the client's region.
+    sqs.send_message(QueueUrl=name, MessageBody="by name")
+    assert sqs.receive_message(QueueUrl=name, MaxNumberOfMessages=10)["Messages"]
+    other = cloud.client("sqs", aws_access_key_id="111122223333", aws_secret_access_key="x")
+    assert fails(other.send_message, QueueUrl=name, MessageBody="x")[0] == "AWS.SimpleQueueService.NonExistentQueue"
 
 
 def test_get_queue_url_of_another_account(cloud, sqs) -> None:  # noqa: ANN001

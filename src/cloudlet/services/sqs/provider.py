@@ -58,7 +58,7 @@ class SqsProvider(Provider):
         self._next_expiry: dict[str, int | None] = {}  # qid -> no message expires before (None: empty)
         # (account, region, name) -> the queue record, for the hot paths; every write drops its entry
         self._queues: dict[tuple[str, str, str], dict] = {}
-        self._addresses: dict[tuple[str, str], QueueAddress] = {}  # (QueueUrl, request region) -> its queue
+        self._addresses: dict[tuple[str, str, str], QueueAddress] = {}  # (QueueUrl, region, caller account) -> queue
         self.moves = MoveTasks(self)
 
     async def start(self) -> None:
@@ -91,12 +91,12 @@ class SqsProvider(Provider):
         url = params.get("QueueUrl")
         if url:
             # Clients name the same few queues on every call: a URL is parsed once per region.
-            address = self._addresses.get((url, ctx.region))
+            address = self._addresses.get((url, ctx.region, ctx.account))
             if address is None:
                 address = parse_queue_url(url, ctx)
                 if len(self._addresses) >= 4096:
                     self._addresses.clear()
-                self._addresses[(url, ctx.region)] = address
+                self._addresses[(url, ctx.region, ctx.account)] = address
         else:
             address = address_from_path(ctx.request.path, ctx) if ctx.request is not None else None
             if address is None:

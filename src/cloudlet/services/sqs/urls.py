@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _REGION_HOST = re.compile(r"^(?:sqs[.-]([a-z0-9-]+)\.|([a-z]{2}(?:-[a-z]+)+-\d+)\.queue\.)")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}(?:\.fifo)?$")
 _ARN = re.compile(r"^arn:aws[a-z-]*:sqs:([a-z0-9-]+):(\d{12}):([^:/]+)$")
 
 
@@ -39,7 +40,11 @@ def queue_url(ctx: RequestContext, account: str, name: str, default_host: str) -
 
 
 def parse_queue_url(url: str, ctx: RequestContext) -> QueueAddress:
-    """The account, region and name a queue URL points at; InvalidAddress if it is not one."""
+    """The account, region and name a queue URL points at; InvalidAddress if it is not one.
+
+    SQS also takes a bare queue name for the URL: the caller's own queue in the request's region."""
+    if _NAME.match(url):
+        return QueueAddress(ctx.account, ctx.region, url)
     try:
         parts = urlsplit(url) if "://" in url else urlsplit("http://host" + (url if url.startswith("/") else "/" + url))
         host = (parts.hostname or "").lower()

@@ -79,6 +79,16 @@ def test_raw_delivery_passes_attributes_to_sqs(cloudlet) -> None:  # noqa: ANN00
     assert message["MessageAttributes"]["tags"]["StringValue"] == '["a","b"]'
 
 
+def test_a_standard_topic_forwards_the_message_group_to_standard_queues(cloudlet) -> None:  # noqa: ANN001
+    sns, sqs = cloudlet.client("sns"), cloudlet.client("sqs")
+    topic = sns.create_topic(Name="fair-topic")["TopicArn"]
+    url, arn = make_queue(sqs, "fair-queue")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="for tenant a", MessageGroupId="tenant-a")
+    [message] = receive_all(sqs, url)
+    assert message["Attributes"]["MessageGroupId"] == "tenant-a"
+
+
 def test_fan_out_with_different_filter_policies(cloudlet) -> None:  # noqa: ANN001
     sns, sqs = cloudlet.client("sns"), cloudlet.client("sqs")
     topic = sns.create_topic(Name="fanout-topic")["TopicArn"]
@@ -132,6 +142,17 @@ def test_fifo_topic_to_fifo_queues_in_order_with_dedup(cloudlet) -> None:  # noq
                 bodies.setdefault(m["Attributes"]["MessageGroupId"], []).append(m["Body"])
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         assert bodies == {"g0": [f"m{i}" for i in range(0, 20, 2)], "g1": [f"m{i}" for i in range(1, 20, 2)]}
+
+
+def test_fifo_topic_to_a_standard_queue(cloudlet) -> None:  # noqa: ANN001
+    sns, sqs = cloudlet.client("sns"), cloudlet.client("sqs")
+    topic = sns.create_topic(Name="mixed.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    url, arn = make_queue(sqs, "mixed-standard")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="to analytics", MessageGroupId="g", MessageDeduplicationId="d")
+    [message] = receive_all(sqs, url)
+    assert json.loads(message["Body"])["Message"] == "to analytics"
+    assert "MessageGroupId" not in message["Attributes"]  # not passed to standard queues
 
 
 def test_fifo_envelope_has_a_sequence_number_and_no_signature(cloudlet) -> None:  # noqa: ANN001

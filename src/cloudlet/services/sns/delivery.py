@@ -550,4 +550,6 @@ def _sqs_params(
             params["MessageGroupId"] = group
         if dedup:
             params["MessageDeduplicationId"] = dedup
+    elif message is not None and message.group_id and not message.topic["fifo"]:
+        params["MessageGroupId"] = message.group_id  # a standard topic forwards it to standard queues (fair queues)
     return params

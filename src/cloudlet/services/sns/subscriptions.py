@@ -71,14 +71,12 @@ class SubscriptionsMixin:
         elif protocol == "sqs":
             if queue_arn_parts(endpoint) is None:
                 raise invalid("Invalid parameter: SQS endpoint ARN")
-            is_fifo_queue = endpoint.endswith(".fifo")
-            if is_fifo_queue and not topic["fifo"]:
+            # A FIFO topic also delivers to standard queues (without group or deduplication ids)
+            if endpoint.endswith(".fifo") and not topic["fifo"]:
                 raise invalid(
                     "Invalid parameter: Invalid parameter: Endpoint Reason: "
                     "FIFO SQS Queues can not be subscribed to standard SNS topics"
                 )
-            if topic["fifo"] and not is_fifo_queue:
-                raise invalid("Invalid parameter: Invalid parameter: Endpoint Reason: Please use FIFO SQS queue")
         elif protocol == "lambda":
             parts = _arn_parts(endpoint)
             if parts is None or parts[2] != "lambda":

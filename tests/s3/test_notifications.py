@@ -3,6 +3,8 @@ event document as S3 writes it (after the write commits)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 
 import pytest
@@ -166,6 +168,29 @@ def test_lifecycle_expiration_events_and_rules(private) -> None:
     record = receive(private, url, 1)[0]["Records"][0]
     assert record["eventName"] == "LifecycleExpiration:Delete" and record["s3"]["object"]["key"] == "logs/old"
     assert record["userIdentity"]["principalId"] == "s3.amazonaws.com"
+
+
+def test_a_rule_with_a_date_and_one_without_an_id(private) -> None:
+    s3 = private.client("s3")
+    bucket = unique("dated")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="tmp/a", Body=b"x")
+    now = dt.datetime.fromtimestamp(private.now(), dt.UTC)
+    midnight = dt.datetime(now.year, now.month, now.day, tzinfo=dt.UTC) + dt.timedelta(days=2)
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+            {"Status": "Enabled", "Filter": {}, "Expiration": {"Date": midnight + dt.timedelta(hours=1)}}]})
+    assert e.value.response["Error"]["Code"] == "InvalidArgument"
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Date": midnight}},
+        {"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "old/"},
+         "Transitions": [{"Date": midnight, "StorageClass": "GLACIER"}]}]})
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rules[0]["Expiration"] == {"Date": midnight} and rules[1]["Transitions"][0]["Date"] == midnight
+    assert len(rules[0]["ID"]) > 0 and rules[1]["ID"] == "archive"  # S3 names a rule given without an ID
+    private.advance_clock(midnight.timestamp() - private.now() + 60)
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="tmp/a")
 
 
 def test_noncurrent_versions_and_markers_expire(private) -> None:

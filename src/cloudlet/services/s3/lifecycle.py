@@ -11,8 +11,10 @@ markers, transitions storage classes and aborts stale uploads, with the
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +93,19 @@ def validate_rules(rules: list[dict]) -> None:
                                               str(transition["Days"]))
 
 
+def _storable(rule: dict) -> dict:
+    """A rule as it is kept: dates as epoch seconds (the store holds JSON), an ID S3 makes up if none was given."""
+    rule = dict(rule)
+    if rule.get("ID") is None:
+        rule["ID"] = base64.b64encode(str(uuid.uuid4()).encode()).decode()
+    if isinstance((rule.get("Expiration") or {}).get("Date"), datetime):
+        rule["Expiration"] = {**rule["Expiration"], "Date": epoch(rule["Expiration"]["Date"])}
+    if rule.get("Transitions"):
+        rule["Transitions"] = [{**t, "Date": epoch(t["Date"])} if isinstance(t.get("Date"), datetime) else t
+                               for t in rule["Transitions"]]
+    return rule
+
+
 def _prefix(rule: dict) -> str:
     if "Prefix" in rule:
         return rule.get("Prefix") or ""
@@ -131,7 +146,8 @@ class Lifecycle(Multipart):
         minimum = params.get("TransitionDefaultMinimumObjectSize") or DEFAULT_MINIMUM_SIZE
         if minimum not in ("varies_by_storage_class", "all_storage_classes_128K"):
             raise errors.invalid_request("Invalid TransitionDefaultMinimumObjectSize")
-        self.set_config(name, "lifecycle", {"Rules": rules, "TransitionDefaultMinimumObjectSize": minimum})
+        self.set_config(name, "lifecycle", {"Rules": [_storable(rule) for rule in rules],
+                                            "TransitionDefaultMinimumObjectSize": minimum})
         self.arm_lifecycle()
         return {"TransitionDefaultMinimumObjectSize": minimum}
 

@@ -4,7 +4,6 @@ event document as S3 writes it (after the write commits)."""
 from __future__ import annotations
 
 import datetime as dt
-
 import json
 
 import pytest

@@ -47,8 +47,9 @@ class Signature:
 
 
 def _whole_number(text: str) -> int | None:
-    # ASCII digits only: str.isdigit() also accepts "²" and "١", which int() refuses or reads.
-    return int(text) if text.isascii() and text.isdigit() else None
+    # ASCII digits only (str.isdigit() also accepts "²" and "١"); a sign is kept, to be refused later.
+    digits = text[1:] if text.startswith("-") else text
+    return int(text) if digits.isascii() and digits.isdigit() else None
 
 
 def read_signature(request: Request) -> Signature | None:
@@ -140,6 +141,8 @@ class Authenticator:
             return
         if signature.expires is None:
             return
+        if signature.expires < 0:
+            raise ServiceError("AuthorizationQueryParametersError", "X-Amz-Expires must be non-negative", 400)
         if signature.expires > MAX_PRESIGNED_EXPIRY:
             raise ServiceError(
                 "AuthorizationQueryParametersError",

@@ -245,6 +245,9 @@ def test_tagging(s3, bucket) -> None:
     with pytest.raises(ClientError) as e:
         s3.put_object(Bucket=bucket, Key="k2", Body=b"x", Tagging="a=1&a=2")
     assert code(e) == "InvalidTag"
+    s3.put_object(Bucket=bucket, Key="k3", Body=b"x", Tagging="foo=bar&flag")  # a key alone: an empty value
+    assert s3.get_object_tagging(Bucket=bucket, Key="k3")["TagSet"] == [
+        {"Key": "foo", "Value": "bar"}, {"Key": "flag", "Value": ""}]
 
 
 def test_metadata_and_key_limits(s3, bucket) -> None:

@@ -103,7 +103,8 @@ def tags_from_header(text: str | None) -> dict[str, str]:
     if not text:
         return {}
     try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+        # "a=1&b" is tag b with an empty value, as S3 reads it; what is not UTF-8 once decoded is refused
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except ValueError:
         raise errors.invalid_argument("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded "
                                       "URL query parameters without tag name duplicates.")

@@ -33,7 +33,7 @@ def test_policy_status_and_public_access_block(s3, bucket) -> None:
     with pytest.raises(ClientError) as e:
         s3.get_public_access_block(Bucket=bucket)
     assert code(e) == "NoSuchPublicAccessBlockConfiguration"
-    s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+    assert s3.put_bucket_policy(Bucket=bucket, Policy=policy)["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(policy)
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
     with pytest.raises(ClientError) as e:
@@ -88,7 +88,8 @@ def test_tagging_and_encryption(s3, bucket) -> None:
     with pytest.raises(ClientError) as e:
         s3.get_bucket_tagging(Bucket=bucket)
     assert (code(e), e.value.response["Error"]["Message"]) == ("NoSuchTagSet", "The TagSet does not exist")
-    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "team", "Value": "core"}]})
+    answer = s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "team", "Value": "core"}]})
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 204  # as S3 answers (its model leaves it unsaid)
     assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "team", "Value": "core"}]
     with pytest.raises(ClientError) as e:
         s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "a", "Value": "1"}, {"Key": "a",

@@ -36,8 +36,14 @@ def test_complete_and_etag(s3, bucket) -> None:
     assert part2["Body"].read() == parts[1]
     assert part2["PartsCount"] == 3 and part2["ContentRange"] == f"bytes {5 * MIB}-{10 * MIB - 1}/{10 * MIB + 4}"
     assert s3.head_object(Bucket=bucket, Key="obj", PartNumber=3)["ContentLength"] == 4
+    # A retried Complete (the SDK lost the first answer) is answered as the first was; the upload itself is gone.
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="obj", UploadId=upload_id, MultipartUpload={"Parts": done})
+    assert again["ETag"] == result["ETag"] and again["Location"] == result["Location"]
     with pytest.raises(ClientError) as e:
-        s3.complete_multipart_upload(Bucket=bucket, Key="obj", UploadId=upload_id, MultipartUpload={"Parts": done})
+        s3.upload_part(Bucket=bucket, Key="obj", UploadId=upload_id, PartNumber=1, Body=b"x")
+    assert e.value.response["Error"]["Code"] == "NoSuchUpload"
+    with pytest.raises(ClientError) as e:
+        s3.abort_multipart_upload(Bucket=bucket, Key="obj", UploadId=upload_id)
     assert e.value.response["Error"]["Code"] == "NoSuchUpload"
 
 

@@ -25,6 +25,8 @@ MIN_PART = 5 * 1024 * 1024
 MAX_PART = 5 * 1024**3
 MAX_PARTS = 10000
 _PART_NUMBER = "Part number must be an integer between 1 and 10000, inclusive"
+COMPLETION_MEMORY = 3600  # seconds a completed upload's answer is repeated to a retried Complete
+COMPLETIONS_KEPT = 1000
 
 
 def new_upload_id(sequence: int) -> str:
@@ -36,6 +38,8 @@ def _upload_state_key(params: dict) -> str:
 
 
 class Multipart(ObjectOperations):
+    _completions: dict[str, tuple[float, dict]] | None = None  # upload -> (when, the answer) of recent Completes
+
     def upload(self, params: dict) -> dict:
         upload = self.state().uploads.get(_upload_state_key(params))
         if upload is None:
@@ -170,7 +174,14 @@ class Multipart(ObjectOperations):
     def complete_multipart_upload(self, ctx: RequestContext, params: dict) -> dict:
         name, key = params["Bucket"], params["Key"]
         bucket = self.bucket(ctx, name)
-        upload = self.upload(params)
+        state_key = _upload_state_key(params)
+        upload = self.state().uploads.get(state_key)
+        if upload is None:
+            # SDKs retry a Complete whose answer they lost: S3 answers the retry as it answered the first
+            done = (self._completions or {}).get(state_key)
+            if done is not None and self.now() - done[0] < COMPLETION_MEMORY:
+                return dict(done[1])
+            raise errors.no_such_upload(params["UploadId"])
         upload_id = upload["id"]
         requested = ((params.get("MultipartUpload") or {}).get("Parts")) or []
         if not requested:
@@ -256,7 +267,17 @@ class Multipart(ObjectOperations):
         out.update(attributes.response_encryption(record["sse"]))
         if self.versioned(bucket):
             out["VersionId"] = record["vid"]
+        self._remember_completion(state_key, out)
         return out
+
+    def _remember_completion(self, state_key: str, answer: dict) -> None:
+        """Kept in memory, the most recent first out: a retry comes within seconds, and before a restart."""
+        if self._completions is None:
+            self._completions = {}
+        completions = self._completions
+        completions[state_key] = (self.now(), answer)
+        while len(completions) > COMPLETIONS_KEPT:
+            del completions[next(iter(completions))]
 
     def abort_multipart_upload(self, ctx: RequestContext, params: dict) -> dict:
         self.bucket(ctx, params["Bucket"])

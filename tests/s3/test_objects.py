@@ -38,6 +38,8 @@ def test_put_get_head_with_metadata_and_content_headers(s3, bucket) -> None:
     assert get["ContentLanguage"] == "fr"
     assert get["CacheControl"] == "max-age=60"
     assert get["Expires"] == expires
+    s3.put_object(Bucket=bucket, Key="twice.gz", Body=b"x", ContentEncoding="deflate, gzip", ChecksumAlgorithm="CRC32")
+    assert s3.head_object(Bucket=bucket, Key="twice.gz")["ContentEncoding"] == "deflate, gzip"  # kept as written
     assert get["Metadata"] == {"color": "blue", "n": "1"}
     assert get["StorageClass"] == "STANDARD_IA"
     assert get["ETag"] == put["ETag"]

@@ -35,12 +35,11 @@ def content_headers(params: dict) -> dict:
         value = params.get(name)
         if value is None:
             continue
-        if name == "ContentEncoding":
-            # aws-chunked is how the body travelled, not how it is stored
-            kept = [v.strip() for v in value.split(",") if v.strip() and v.strip().lower() != "aws-chunked"]
-            if not kept:
+        # aws-chunked is how the body travelled, not how it is stored; the rest is kept as written
+        if name == "ContentEncoding" and "aws-chunked" in value.lower():
+            value = ",".join(v for v in value.split(",") if v.strip().lower() != "aws-chunked").strip(" ,")
+            if not value:
                 continue
-            value = ",".join(kept)
         out[name] = value
     expires = params.get("Expires")
     if expires is not None:

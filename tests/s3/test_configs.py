@@ -42,6 +42,26 @@ def test_policy_status_and_public_access_block(s3, bucket) -> None:
     with pytest.raises(ClientError) as e:
         s3.put_bucket_policy(Bucket=bucket, Policy='{"Version": "2012-10-17"}')
     assert code(e) == "MalformedPolicy"
+
+    def statement(**changes: object) -> str:
+        base = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*"}
+        return json.dumps({"Version": "2012-10-17", "Statement": [{**base, **changes}]})
+
+    for changes, message in (
+        ({"Principal": {"AWS": "arn:aws:iam::bad"}}, "Invalid principal in policy"),
+        ({"Principal": {"Nobody": "x"}}, "Invalid principal in policy"),
+        ({"Action": "s3:Get Object"}, "Policy has invalid action"),
+        ({"Action": ["s3:GetObject", "sqs:SendMessage"]}, "Policy has invalid action"),
+        ({"Resource": "arn:aws:s3:::some-other-bucket/*"}, "Policy has invalid resource"),
+    ):
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_policy(Bucket=bucket, Policy=statement(**changes))
+        assert (code(e), e.value.response["Error"]["Message"]) == ("MalformedPolicy", message), changes
+    s3.put_bucket_policy(Bucket=bucket, Policy=statement(Principal={"AWS": ["111122223333"]}, Action="s3:Get*",
+                                                         Resource=[f"arn:aws:s3:::{bucket[:4]}*/*"]))
+    s3.put_bucket_policy(Bucket=bucket, Policy=statement(Principal={"Service": "logging.s3.amazonaws.com"},
+                                                         Action=["s3:PutObject"], Resource=f"arn:aws:s3:::{bucket}"))
     s3.delete_bucket_policy(Bucket=bucket)
     with pytest.raises(ClientError):
         s3.get_bucket_policy_status(Bucket=bucket)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 from cloudlet.context import RequestContext
@@ -20,6 +22,9 @@ from cloudlet.services.s3 import errors
 from cloudlet.services.s3.core import S3Core, canonical_id
 
 CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE")
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|(user|role|assumed-role|federated-user)/.+)")
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ACTION = re.compile(r"s3:[A-Za-z*?]+|\*")
 DEFAULT_ENCRYPTION = {
     "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
 }
@@ -213,6 +218,7 @@ class BucketConfigs(S3Core):
                 raise ServiceError("MalformedPolicy", "Missing required field Action", 400)
             if "Resource" not in statement and "NotResource" not in statement:
                 raise ServiceError("MalformedPolicy", "Missing required field Resource", 400)
+            _check_statement(statement, name)
         block = self.config(name, "public-access-block") or {}
         if block.get("BlockPublicPolicy") and is_public_policy(policy):
             raise errors.access_denied(
@@ -490,3 +496,28 @@ def _public_acl(acl: dict) -> bool:
     return any((g.get("Grantee") or {}).get("URI") in (ALL_USERS, AUTHENTICATED_USERS) for g in acl.get("grants") or [])
 
 
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _check_statement(statement: dict, bucket: str) -> None:
+    """What S3 checks of a bucket policy statement's principals, actions and resources (by their form:
+    whether an IAM principal exists is not known here)."""
+    for principal in (statement.get("Principal"), statement.get("NotPrincipal")):
+        if principal is None or principal == "*":
+            continue
+        entries = principal.items() if isinstance(principal, dict) else [("", principal)]
+        for kind, values in entries:
+            for value in _listed(values):
+                if not isinstance(value, str) or kind not in ("AWS", "Service", "CanonicalUser", "Federated") or (
+                        kind == "AWS" and value != "*" and not _ACCOUNT_ID.fullmatch(value)
+                        and not _PRINCIPAL_ARN.fullmatch(value)):
+                    raise ServiceError("MalformedPolicy", "Invalid principal in policy", 400)
+    for action in _listed(statement.get("Action", statement.get("NotAction"))):
+        if not isinstance(action, str) or not _ACTION.fullmatch(action):
+            raise ServiceError("MalformedPolicy", "Policy has invalid action", 400)
+    for resource in _listed(statement.get("Resource", statement.get("NotResource"))):
+        named = resource[13:].split("/", 1)[0] if isinstance(resource, str) and resource.startswith(
+            "arn:aws:s3:::") else None
+        if resource != "*" and (named is None or not fnmatchcase(bucket, named)):  # this bucket, or a pattern of it
+            raise ServiceError("MalformedPolicy", "Policy has invalid resource", 400)

@@ -296,6 +296,20 @@ def test_customer_provided_keys(s3, bucket) -> None:
     assert code(e) == "InvalidArgument"
 
 
+def test_customer_key_without_its_md5(cloudlet, bucket) -> None:  # noqa: ANN001
+    s3 = cloudlet.client("s3")
+
+    def drop_md5(request, **_) -> None:  # noqa: ANN001, ANN003
+        del request.headers["x-amz-server-side-encryption-customer-key-MD5"]  # what a hand-made request may do
+
+    s3.meta.events.register("before-sign.s3.PutObject", drop_md5)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="no-md5", Body=b"x", SSECustomerAlgorithm="AES256", SSECustomerKey=os.urandom(32))
+    assert (code(e), e.value.response["Error"]["Message"]) == ("InvalidArgument", (
+        "Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 "
+        "of the secret key."))
+
+
 def test_get_object_attributes(s3, bucket) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"12345", ChecksumAlgorithm="SHA256")
     attrs = s3.get_object_attributes(Bucket=bucket, Key="k",

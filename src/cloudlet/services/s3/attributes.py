@@ -156,7 +156,12 @@ def _customer_key(params: dict, prefix: str = "") -> dict | None:
         raise errors.invalid_argument("The secret key was invalid for the specified algorithm.",
                                       "x-amz-server-side-encryption-customer-key", "null")
     actual = base64.b64encode(hashlib.md5(raw).digest()).decode()
-    if key_md5 is not None and key_md5 != actual:
+    if key_md5 is None:  # the SDKs compute it; a hand-made request may leave it out
+        raise errors.invalid_argument(
+            "Requests specifying Server Side Encryption with Customer provided keys must provide the client "
+            "calculated MD5 of the secret key.", "x-amz-server-side-encryption-customer-key-MD5", "null"
+        )
+    if key_md5 != actual:
         raise errors.invalid_argument("The calculated MD5 hash of the key did not match the hash that was provided.",
                                       "x-amz-server-side-encryption-customer-key-MD5", key_md5)
     return {"SSECustomerAlgorithm": algorithm, "SSECustomerKeyMD5": actual}

@@ -74,6 +74,10 @@ _PUT = (
     "INSERT INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?) "
     "ON CONFLICT (service, tbl, account, region, key) DO UPDATE SET value = excluded.value"
 )
+_PUT_FINAL = (
+    "INSERT INTO kv (service, tbl, account, region, key, value) VALUES (?,?,?,?,?,?) "
+    "ON CONFLICT (service, tbl, account, region, key) DO UPDATE SET value = kv_replaced(value, excluded.value)"
+)
 
 
 class Database:
@@ -103,6 +107,9 @@ class Database:
         self.changes = 0
         self._lock = threading.RLock()  # the loop thread owns the connection; admin calls may not
         self._transaction = Transaction(self)
+        self._sealed = False  # the transaction's final write is committed: no other write may follow
+        self._replaced: Any = None
+        self.conn.create_function("kv_replaced", 2, self._note_replaced)
 
     # --- transactions ---------------------------------------------------------------
 
@@ -112,6 +119,8 @@ class Database:
 
     def _write(self, sql: str, args: tuple | list, many: bool = False) -> sqlite3.Cursor:
         with self._lock:
+            if self._sealed:
+                raise RuntimeError("a write after the transaction's final write (put_final)")
             self.changes += 1
             if self._depth and not self._began:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -132,6 +141,30 @@ class Database:
 
     def put(self, scope: tuple[str, str, str, str], key: Key, value: Any) -> None:
         self._write(_PUT, (*scope, key, _dump(value)))
+
+    def put_final(self, scope: tuple[str, str, str, str], key: Key, value: Any) -> Any:
+        """``put`` as the transaction's last write; returns the value it replaced as stored text (None: absent).
+
+        One statement where a read-then-write costs four (SELECT, BEGIN, write, COMMIT): the upsert
+        hands the old value to ``kv_replaced`` on its way out, and when nothing was written before in
+        this transaction the statement runs on its own, SQLite committing it atomically as it ends.
+        The transaction is then sealed: a later write could not commit with this one, so it raises;
+        and an error raised after it does not undo it, so the caller writes it when nothing can fail.
+        """
+        with self._lock:
+            if self._sealed:
+                raise RuntimeError("a write after the transaction's final write (put_final)")
+            self.changes += 1
+            self._replaced = None
+            if self._depth and not self._began:
+                self._sealed = True  # autocommit: committed when execute returns
+            self.conn.execute(_PUT_FINAL, (*scope, key, _dump(value)))
+            replaced, self._replaced = self._replaced, None
+            return replaced
+
+    def _note_replaced(self, old: Any, new: Any) -> Any:
+        self._replaced = old
+        return new
 
     def increment(self, scope: tuple[str, str, str, str], key: Key) -> int:
         """Add one to a counter (absent: 0) and return the new value, in one statement."""
@@ -283,13 +316,15 @@ class Transaction:
         db = self.db
         try:
             db._depth -= 1
-            if db._depth == 0 and db._began:
-                db._began = False
-                if kind is not None:
-                    db.changes += 1  # what was read inside the transaction is undone too
-                    db.conn.execute("ROLLBACK")
-                else:
-                    db.conn.execute("COMMIT")
+            if db._depth == 0:
+                db._sealed = False
+                if db._began:
+                    db._began = False
+                    if kind is not None:
+                        db.changes += 1  # what was read inside the transaction is undone too
+                        db.conn.execute("ROLLBACK")
+                    else:
+                        db.conn.execute("COMMIT")
         finally:
             db._lock.release()
 

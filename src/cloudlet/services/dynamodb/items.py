@@ -83,6 +83,9 @@ class ItemOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_write(schema)
+        if schema.simple and condition is None and returns == "NONE":
+            cost = self.storage.put_simple(state, schema, key, item, checked.size, checked.binary)
+            return self.write_answer(schema, cost, params, None, item)
         old, old_size = self.storage.old_item(state, schema, key, condition is not None or returns != "NONE")
         if condition is not None and not evaluate(condition, old):
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))

@@ -87,3 +87,29 @@ def test_acknowledged_writes_survive_kill_9(tmp_path) -> None:  # noqa: ANN001
         ddb.put_item(TableName="durable", Item={"pk": {"S": "after"}})  # sequence numbers go on increasing
         more = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
         assert int(more[-1]["dynamodb"]["SequenceNumber"]) > numbers[-1]
+
+
+def test_acknowledged_puts_on_a_plain_table_survive_kill_9(tmp_path) -> None:  # noqa: ANN001
+    # No index, stream or TTL: PutItem writes in one statement of its own (Storage.put_simple).
+    with cloudlet_process("--data-dir", str(tmp_path)) as cloud:
+        ddb = cloud.client("dynamodb")
+        ddb.create_table(TableName="plain", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        ddb.get_waiter("table_exists").wait(TableName="plain", WaiterConfig={"Delay": 1, "MaxAttempts": 5})
+
+        def write(i: int) -> None:  # 200 keys, each written twice: inserts and overwrites
+            ddb.put_item(TableName="plain", Item={"pk": {"S": f"k{i % 200}"}, "n": {"N": str(i)}})
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(write, range(400)))
+        ddb.put_item(TableName="plain", Item={"pk": {"S": "k0"}, "n": {"N": "-1"}})
+        os.kill(cloud.process.pid, signal.SIGKILL)  # right after the last acknowledgment
+        cloud.process.wait(30)
+
+    with cloudlet_process("--data-dir", str(tmp_path)) as cloud:
+        ddb = cloud.client("dynamodb")
+        items = ddb.scan(TableName="plain")["Items"]
+        assert len(items) == 200
+        assert {item["pk"]["S"]: int(item["n"]["N"]) for item in items} == {
+            f"k{i}": (-1 if i == 0 else i + 200) for i in range(200)}

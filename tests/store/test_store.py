@@ -97,6 +97,23 @@ def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     assert state.items.get("nested") == 2
 
 
+def test_a_final_write_returns_what_it_replaced_and_seals_the_transaction(db: Database) -> None:
+    state = ExampleState(db, "1", "r")
+    with db.transaction():
+        assert state.items.put_final("k", [1, "one"]) is None  # absent
+    with db.transaction():
+        assert state.items.put_final("k", [2, "two"]) == '[1,"one"]'  # the stored text it replaced
+        with pytest.raises(RuntimeError):  # alone, it committed: nothing else can commit with it
+            state.items.put("other", 1)
+    assert state.items.get("k") == [2, "two"] and state.items.get("other") is None
+    state.items.put("other", 1)  # the next transaction writes as usual
+    with pytest.raises(RuntimeError), db.transaction():
+        state.items.put("half", 1)
+        assert state.items.put_final("k", [3, "three"]) == '[2,"two"]'
+        raise RuntimeError("boom")  # after other writes it is one of them: undone with them
+    assert state.items.get("half") is None and state.items.get("k") == [2, "two"]
+
+
 def test_state_survives_reopening(tmp_path) -> None:  # noqa: ANN001
     path = str(tmp_path / "state.db")
     db = Database(path)

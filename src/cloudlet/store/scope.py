@@ -72,6 +72,10 @@ class TableView:
     def put(self, key: Key, value: Any) -> None:
         self.db.put(self.scope, key, value)
 
+    def put_final(self, key: Key, value: Any) -> str | bytes | None:
+        """``put`` as the transaction's last write, returning the replaced value's stored text (see Database)."""
+        return self.db.put_final(self.scope, key, value)
+
     def delete(self, key: Key) -> bool:
         return self.db.delete(self.scope, key)
 

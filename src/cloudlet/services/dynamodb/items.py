@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cloudlet.services.dynamodb.provider import DynamoDBProvider
 
 CONDITION_FAILED = "The conditional request failed"
+_REPORTED = ("TOTAL", "INDEXES")  # the ReturnConsumedCapacity values that report (NONE and absent do not)
 
 
 def condition_failed(old: dict | None, on_failure: str | None) -> ServiceError:
@@ -83,6 +84,9 @@ class ItemOperations:
         state = self.state(ctx)
         if self.throttle is not None:
             self.throttle.check_write(schema)
+        if schema.simple and condition is None and returns == "NONE":
+            cost = self.storage.put_simple(state, schema, key, item, checked.size, checked.binary)
+            return self.write_answer(schema, cost, params, None, item)
         old, old_size = self.storage.old_item(state, schema, key, condition is not None or returns != "NONE")
         if condition is not None and not evaluate(condition, old):
             raise condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
@@ -93,6 +97,9 @@ class ItemOperations:
                      attributes: dict | None, collection_item: dict) -> dict:
         """A single-item write's answer: capacity spent (and throttled on), the attributes to return,
         ConsumedCapacity and ItemCollectionMetrics as asked."""
+        if (attributes is None and self.throttle is None and params.get("ReturnConsumedCapacity") not in _REPORTED
+                and params.get("ReturnItemCollectionMetrics") != "SIZE"):
+            return {}  # nothing asked for and nothing to spend: the usual answer
         consumed = write_consumed(schema, cost)
         if self.throttle is not None:
             self.throttle.spend_write(schema, consumed)
@@ -145,11 +152,14 @@ class ItemOperations:
             if found is not None:
                 item, size = found
                 out["Item"] = project(item, projection) if projection is not None else item
+        mode = params.get("ReturnConsumedCapacity")
+        if self.throttle is None and mode not in _REPORTED:
+            return out
         consumed = Consumed(schema)
         consumed.table = read_units(size, consistent)
         if self.throttle is not None:
             self.throttle.spend_read(schema, consumed)
-        report = consumed.report(params.get("ReturnConsumedCapacity"))
+        report = consumed.report(mode)
         if report is not None:
             out["ConsumedCapacity"] = report
         return out

@@ -15,6 +15,8 @@ EXPRESSION_PARAMETERS = ("ProjectionExpression", "FilterExpression", "ConditionE
 LEGACY_PARAMETERS = ("AttributesToGet", "QueryFilter", "ScanFilter", "Expected", "KeyConditions", "AttributeUpdates",
                      "ConditionalOperator")
 
+_LEGACY = frozenset(LEGACY_PARAMETERS)
+
 _ARGUMENTS = {
     "EQ": (1, 1), "NE": (1, 1), "LE": (1, 1), "LT": (1, 1), "GE": (1, 1), "GT": (1, 1),
     "CONTAINS": (1, 1), "NOT_CONTAINS": (1, 1), "BEGINS_WITH": (1, 1),
@@ -25,6 +27,8 @@ _SCALAR_ONLY = ("LE", "LT", "GE", "GT", "BETWEEN")
 
 def check_mixed(params: dict) -> None:
     """Expression and non-expression parameters may not meet in one request."""
+    if _LEGACY.isdisjoint(params):  # most requests: nothing to check
+        return
     legacy = [name for name in LEGACY_PARAMETERS if params.get(name) is not None]
     expressions = [name for name in EXPRESSION_PARAMETERS if params.get(name) is not None]
     if legacy and expressions:

@@ -138,8 +138,31 @@ class TableSchema:
 
     # --- keys -------------------------------------------------------------------------------
 
+    def _plain_hash(self, value: dict) -> bytes | None:
+        """The store key prefix for a valid string partition key short enough to need no size check
+        (512 characters are at most 2048 UTF-8 bytes); None for anything else, left to the full checks."""
+        inner = value.get("S") if self.hash_type == "S" and len(value) == 1 else None
+        if inner.__class__ is not str or not inner or len(inner) > MAX_HASH_KEY // 4:
+            return None
+        encoded = keys.encode_string(inner)  # type: ignore[union-attr]
+        return self.uid + keys.partition_hash(encoded) + encoded
+
     def key_from_key(self, key: dict) -> bytes:
         """The store key for a ``Key`` parameter (GetItem, DeleteItem, UpdateItem...)."""
+        hash_value = key.get(self.hash_name)
+        if hash_value is not None and len(key) == len(self.key_names):
+            result = self._plain_hash(hash_value)
+            if result is not None:
+                if self.range_name is None:
+                    return result
+                range_value = key.get(self.range_name)
+                if range_value is None:
+                    raise invalid(KEY_MISMATCH)
+                self._check_empty(self.range_name, range_value)
+                return result + self._component(self.range_type, range_value, False, KEY_MISMATCH)  # type: ignore[arg-type]
+        return self._checked_key(key)
+
+    def _checked_key(self, key: dict) -> bytes:
         key_names = self.key_names
         if len(key) != len(key_names):
             for name in key_names:  # an empty key value is named even when the count is wrong
@@ -163,7 +186,12 @@ class TableSchema:
         return result
 
     def key_from_item(self, item: dict) -> bytes:
-        """The store key for an item being written, with PutItem's messages."""
+        """The store key for an item being written (its values already checked), with PutItem's messages."""
+        if self.range_name is None:
+            hash_value = item.get(self.hash_name)
+            result = self._plain_hash(hash_value) if hash_value is not None else None
+            if result is not None:
+                return result
         for name in self.key_names:
             value = item.get(name)
             if value is None:

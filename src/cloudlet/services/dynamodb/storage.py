@@ -175,21 +175,11 @@ class Storage:
               new: dict | None, new_size: int = 0, binary: bool = False, *, service_delete: bool = False,
               stream: bool = True) -> WriteCost:
         """Replace ``old`` (None: absent) by ``new`` (None: delete) under ``key``, with everything that follows."""
-        cost = WriteCost()
-        cost.table = units(max(old_size, new_size), 1024)
         if new is None:
             state.items.delete(key)
         else:
             state.items.put(key, dump(new, new_size, binary))
-        stats = self.provider.stats(state, schema)
-        if old is not None:
-            stats.count -= 1
-            stats.size -= old_size
-        if new is not None:
-            stats.count += 1
-            stats.size += new_size
-        stats.dirty = True
-        self.provider.stats_changed()
+        cost, stats = self._counted(state, schema, old is not None, old_size, new is not None, new_size)
         if schema.simple:
             return cost
         for index in schema.indexes:
@@ -201,6 +191,31 @@ class Storage:
         if stream and schema.stream_view is not None:
             self.provider.streams.record(state, schema, old, new, service=service_delete)
         return cost
+
+    def put_simple(self, state: DynamoDBState, schema: TableSchema, key: bytes, new: dict, new_size: int,
+                   binary: bool) -> WriteCost:
+        """``write`` of an item on a ``simple`` table when nobody needs the item it replaces (no
+        condition, no ReturnValues): one statement, the last write of the request, which hands back
+        the replaced item's stored text for its size (the counters need it)."""
+        old = state.items.put_final(key, dump(new, new_size, binary))
+        old_size = 0 if old is None else int(old[1 : old.index(",")])
+        return self._counted(state, schema, old is not None, old_size, True, new_size)[0]
+
+    def _counted(self, state: DynamoDBState, schema: TableSchema, had: bool, old_size: int, has: bool,
+                 new_size: int) -> tuple[WriteCost, TableStats]:
+        """What replacing an item cost, and the table's counters moved by it."""
+        cost = WriteCost()
+        cost.table = units(max(old_size, new_size), 1024)
+        stats = self.provider.stats(state, schema)
+        if had:
+            stats.count -= 1
+            stats.size -= old_size
+        if has:
+            stats.count += 1
+            stats.size += new_size
+        stats.dirty = True
+        self.provider.stats_changed()
+        return cost, stats
 
     def _write_index(self, state: DynamoDBState, index: IndexSchema, key: bytes, old: dict | None,
                      new: dict | None, binary: bool, cost: WriteCost, stats: TableStats) -> None:

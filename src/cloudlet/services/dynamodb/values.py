@@ -205,9 +205,19 @@ def check_item(item: dict) -> tuple[dict, Checked]:
     out = {}
     size = 0
     for name, value in item.items():
-        checked, value_size = check_value(value, seen)
-        out[name] = checked
-        size += _name_size(name) + value_size
+        # Strings and booleans, the commonest values, are valid as they are: sized here without a call.
+        if value.__class__ is dict and len(value) == 1 and "S" in value:
+            inner = value["S"]
+            out[name] = value
+            size += len(inner) if inner.isascii() else len(inner.encode("utf-8"))
+        elif value.__class__ is dict and len(value) == 1 and "BOOL" in value:
+            out[name] = value
+            size += 1
+        else:
+            checked, value_size = check_value(value, seen)
+            out[name] = checked
+            size += value_size
+        size += len(name) if name.isascii() and len(name) <= MAX_NAME else _name_size(name)
     seen.size = size
     return out, seen
 

@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 Key = str | bytes
@@ -95,12 +95,20 @@ class Database:
         self.changes = 0
         self._lock = threading.RLock()  # the loop thread owns the connection; admin calls may not
         self._transaction = Transaction(self)
+        self._undo: list[Callable[[], None]] = []  # on_rollback callbacks of the open transaction
 
     # --- transactions ---------------------------------------------------------------
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all.  Re-entrant."""
         return self._transaction
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` if the open transaction ends by an exception (rolled back), so that memory kept
+        beside the tables (an index of what they hold) can forget what was undone.  Outside a transaction
+        nothing is undone: it is not kept."""
+        if self._depth:
+            self._undo.append(callback)
 
     def _write(self, sql: str, args: tuple | list, many: bool = False) -> sqlite3.Cursor:
         with self._lock:
@@ -283,13 +291,25 @@ class Transaction:
         db = self.db
         try:
             db._depth -= 1
-            if db._depth == 0 and db._began:
-                db._began = False
-                if kind is not None:
-                    db.changes += 1  # what was read inside the transaction is undone too
-                    db.conn.execute("ROLLBACK")
-                else:
-                    db.conn.execute("COMMIT")
+            if db._depth == 0:
+                undo, failed = db._undo, kind is not None
+                if undo:
+                    db._undo = []
+                try:
+                    if db._began:
+                        db._began = False
+                        if failed:
+                            db.changes += 1  # what was read inside the transaction is undone too
+                            db.conn.execute("ROLLBACK")
+                        else:
+                            db.conn.execute("COMMIT")
+                except BaseException:
+                    failed = True  # a COMMIT that failed: none of it can be relied on
+                    raise
+                finally:
+                    if failed:
+                        for callback in undo:
+                            callback()
         finally:
             db._lock.release()
 

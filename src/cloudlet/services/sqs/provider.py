@@ -550,7 +550,9 @@ class SqsProvider(Provider):
                     wait = queues.int_attribute(queue, "ReceiveMessageWaitTimeSeconds")
                 taken, next_at = self._receive_once(state, queue, count, visibility, params)
                 if taken:
-                    return {"Messages": [self._output(queue, *item, params) for item in taken]}
+                    names = set(params.get("AttributeNames") or ()) | set(params.get("MessageSystemAttributeNames") or ())
+                    wanted = params.get("MessageAttributeNames")
+                    return {"Messages": [_output(queue, *item, names, wanted) for item in taken]}
             remaining = started + wait - clock.now()
             if remaining <= 0:
                 return {}
@@ -649,29 +651,6 @@ class SqsProvider(Provider):
         target.insert(seq, moved)
         self.note_enqueued(target.queue, enqueued)
         self.wake(target.queue)
-
-    def _output(self, queue: dict, seq: int, message: Message, handle: str, params: dict) -> dict:
-        out: dict[str, Any] = {
-            "MessageId": message["id"], "ReceiptHandle": handle, "MD5OfBody": message["m5"], "Body": message["b"],
-        }
-        names = set(params.get("AttributeNames") or ()) | set(params.get("MessageSystemAttributeNames") or ())
-        if names:
-            system = _system_attributes(queue, message)
-            if "All" not in names:
-                system = {name: value for name, value in system.items() if name in names}
-            if system:
-                out["Attributes"] = system
-        wanted = params.get("MessageAttributeNames")
-        stored = message.get("a")
-        if wanted and stored:  # none asked for or none at all: no map; none of those asked for: an empty map
-            selected = messages.select_attributes(stored, wanted)
-            values = messages.output_attributes(selected)
-            out["MessageAttributes"] = values
-            if selected:
-                out["MD5OfMessageAttributes"] = (
-                    message["a5"] if len(selected) == len(stored) else messages.md5_of_attributes(values)
-                )
-        return out
 
     # --- deleting and changing visibility --------------------------------------------------------
 
@@ -838,6 +817,30 @@ def _check_fifo_id(value: str, name: str) -> None:
         raise errors.invalid_value(
             name, value, f"{name} can only include alphanumeric and punctuation characters. 1 to 128 in length."
         )
+
+
+def _output(queue: dict, seq: int, message: Message, handle: str, names: set[str], wanted: list[str] | None) -> dict:
+    """One received message as ReceiveMessage answers it: ``names`` the system attributes asked for,
+    ``wanted`` the message attributes."""
+    out: dict[str, Any] = {
+        "MessageId": message["id"], "ReceiptHandle": handle, "MD5OfBody": message["m5"], "Body": message["b"],
+    }
+    if names:
+        system = _system_attributes(queue, message)
+        if "All" not in names:
+            system = {name: value for name, value in system.items() if name in names}
+        if system:
+            out["Attributes"] = system
+    stored = message.get("a")
+    if wanted and stored:  # none asked for or none at all: no map; none of those asked for: an empty map
+        selected = messages.select_attributes(stored, wanted)
+        values = messages.output_attributes(selected)
+        out["MessageAttributes"] = values
+        if selected:
+            out["MD5OfMessageAttributes"] = (
+                message["a5"] if len(selected) == len(stored) else messages.md5_of_attributes(values)
+            )
+    return out
 
 
 def _system_attributes(queue: dict, message: Message) -> dict[str, str]:

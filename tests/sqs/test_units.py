@@ -1,5 +1,5 @@
 """The parts of SQS that read client input, directly: attribute checks, digests, receipt handles, queue
-URLs and ARNs, redrive documents — with properties checked over generated input (bad input is an
+URLs and ARNs, redrive documents, the visibility index — with properties checked over generated input (bad input is an
 SQS error, never an exception of another kind)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from cloudlet.protocol.errors import ServiceError
 from cloudlet.protocol.models import load_service
 from cloudlet.services.sqs import attributes, messages, receipts
 from cloudlet.services.sqs.urls import address_from_path, parse_arn, parse_queue_url
+from cloudlet.services.sqs.visibility import QueueIndex
 
 CTX = RequestContext(load_service("sqs"), None, None, "json", "us-east-1")
 
@@ -146,3 +147,36 @@ def test_any_redrive_allow_policy_is_read_or_refused(raw: str) -> None:
         assert error.code == "InvalidParameterValue"
         return
     assert document["redrivePermission"] in ("allowAll", "denyAll", "byQueue")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "move", "remove", "take"]), st.integers(0, 40),
+                          st.integers(0, 60), st.booleans()), max_size=200))
+def test_the_visibility_index_agrees_with_a_plain_table(steps: list[tuple[str, int, int, bool]]) -> None:
+    """Whatever order of sends, receives, visibility changes and deletes: the due messages come out in
+    (visible-at, sequence) order, and the counts are those of the table of what each message says."""
+    index = QueueIndex([(1000, 5, True), (1001, 0, False)])
+    table = {1000: (5, True), 1001: (0, False)}  # seq -> (visible at, delayed)
+    for op, value, when, flag in steps:
+        seq = 1000 + value
+        if op == "add" and seq not in table:
+            index.add(seq, when, flag)
+            table[seq] = (when, flag)
+        elif op == "move" and seq in table:
+            index.move(seq, when)
+            table[seq] = (when, False)
+        elif op == "remove":
+            index.remove(seq)
+            table.pop(seq, None)
+        elif op == "take":
+            limit = value % 11 + 1
+            due = sorted((v, s) for s, (v, _) in table.items() if v <= when)[:limit]
+            assert index.take_due(when, limit) == [s for _, s in due]
+            for s in [s for _, s in due]:  # received: hidden for 30 more
+                index.move(s, when + 30)
+                table[s] = (when + 30, False)
+        visible = sum(1 for v, _ in table.values() if v <= when)
+        delayed = sum(1 for v, d in table.values() if d and v > when)
+        assert index.counts(when) == (visible, len(table) - visible - delayed, delayed)
+        assert index.next_at() == min((v for v, _ in table.values()), default=None)
+        assert index.due(when) == [s for _, s in sorted((v, s) for s, (v, _) in table.items() if v <= when)]

@@ -114,6 +114,21 @@ def test_a_final_write_returns_what_it_replaced_and_seals_the_transaction(db: Da
     assert state.items.get("half") is None and state.items.get("k") == [2, "two"]
 
 
+def test_rollback_callbacks_run_only_when_the_transaction_fails(db: Database) -> None:
+    undone: list[str] = []
+    db.on_rollback(lambda: undone.append("outside"))  # no transaction: nothing to undo, not kept
+    with db.transaction():
+        db.on_rollback(lambda: undone.append("committed"))
+    with pytest.raises(RuntimeError), db.transaction():
+        with db.transaction():
+            db.on_rollback(lambda: undone.append("inner"))
+        db.on_rollback(lambda: undone.append("read only"))  # no write: still an exception exit
+        raise RuntimeError("boom")
+    with db.transaction():
+        pass
+    assert undone == ["inner", "read only"]
+
+
 def test_state_survives_reopening(tmp_path) -> None:  # noqa: ANN001
     path = str(tmp_path / "state.db")
     db = Database(path)

@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 Key = str | bytes
@@ -117,12 +117,20 @@ class Database:
         self._sealed = False  # the transaction's final write is committed: no other write may follow
         self._replaced: Any = None
         self.conn.create_function("kv_replaced", 2, self._note_replaced)
+        self._undo: list[Callable[[], None]] = []  # on_rollback callbacks of the open transaction
 
     # --- transactions ---------------------------------------------------------------
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all.  Re-entrant."""
         return self._transaction
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` if the open transaction ends by an exception (rolled back), so that memory kept
+        beside the tables (an index of what they hold) can forget what was undone.  Outside a transaction
+        nothing is undone: it is not kept."""
+        if self._depth:
+            self._undo.append(callback)
 
     def _write(self, sql: str, args: tuple | list, many: bool = False) -> sqlite3.Cursor:
         with self._lock:
@@ -325,13 +333,24 @@ class Transaction:
             db._depth -= 1
             if db._depth == 0:
                 db._sealed = False
-                if db._began:
-                    db._began = False
-                    if kind is not None:
-                        db.changes += 1  # what was read inside the transaction is undone too
-                        db.conn.execute("ROLLBACK")
-                    else:
-                        db.conn.execute("COMMIT")
+                undo, failed = db._undo, kind is not None
+                if undo:
+                    db._undo = []
+                try:
+                    if db._began:
+                        db._began = False
+                        if failed:
+                            db.changes += 1  # what was read inside the transaction is undone too
+                            db.conn.execute("ROLLBACK")
+                        else:
+                            db.conn.execute("COMMIT")
+                except BaseException:
+                    failed = True  # a COMMIT that failed: none of it can be relied on
+                    raise
+                finally:
+                    if failed:
+                        for callback in undo:
+                            callback()
         finally:
             db._lock.release()
 

@@ -4,10 +4,11 @@ Everything here runs inside the caller's transaction and reads time from the
 ``now`` it is given (milliseconds by Cloudlet's clock), so nothing polls: a
 message is visible when its ``v`` (visible-at) has passed, delayed while its
 first ``v`` lies ahead, expired when its enqueue time plus the retention period
-has passed.  Receiving walks the visibility index from its start, so its cost
-does not grow with the queue's depth; FIFO queues walk an index of message
-groups instead, in which a group with a message in flight sits at the time that
-message comes back.
+has passed.  Receiving takes the due messages from the queue's visibility index
+(in memory, visibility.py), so its cost does not grow with the queue's depth and
+a standard queue's send, receive and delete touch only the message rows; FIFO
+queues walk an index of message groups instead, in which a group with a message
+in flight sits at the time that message comes back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from cloudlet.services.sqs import receipts
 from cloudlet.services.sqs.state import SqsState, ms, sq
+from cloudlet.services.sqs.visibility import QueueIndex
 from cloudlet.store.scope import TableView
 
 DEDUP_WINDOW = 300_000  # ms: FIFO deduplication and ReceiveRequestAttemptId retries
@@ -55,14 +57,17 @@ class PendingWrites:
 
 
 class Delivery:
-    """The messages of one queue (``queue`` is its record) at one instant."""
+    """The messages of one queue (``queue`` is its record, ``index`` its visibility index) at one instant."""
 
-    def __init__(self, state: SqsState, queue: dict, now: int, writes: PendingWrites | None = None) -> None:
+    def __init__(
+        self, state: SqsState, queue: dict, now: int, index: QueueIndex, writes: PendingWrites | None = None
+    ) -> None:
         self.state = state
         self.queue = queue
         self.qid: str = queue["id"]
         self.fifo: bool = queue["fifo"]
         self.now = now
+        self.index = index
         self.prefix = f"{self.qid} "
         # A standard queue's new message is read by nothing else in the same call, so its rows may wait
         # (a FIFO send reads its group and deduplication rows: it writes at once).
@@ -70,12 +75,9 @@ class Delivery:
 
     # --- keys -------------------------------------------------------------------------------
 
-    # (ms() and sq() spelled out: these run ~80 times per receive and delete of ten messages)
+    # (sq() spelled out: this runs ~20 times per receive and delete of ten messages)
     def _mkey(self, seq: int) -> str:
         return f"{self.qid} {seq:017d}"
-
-    def _vkey(self, visible_at: int, seq: int) -> str:
-        return f"{self.qid} {visible_at:015d} {seq:017d}"
 
     def _due(self) -> str:
         """The end of the index range that is due now (keys with a time <= now lie below it)."""
@@ -86,18 +88,12 @@ class Delivery:
     def insert(self, seq: int, message: Message) -> None:
         """Store a new message and index it (its ``v`` says when it may first be received)."""
         state = self.state
-        vkey = self._vkey(message["v"], seq)
+        self.index.add(seq, message["v"], "dl" in message)
         writes = self.writes
         if writes is not None:
             writes.put(state.messages, self._mkey(seq), message)
-            writes.put(state.visible, vkey, 1)
-            if message.get("dl"):
-                writes.put(state.delayed, vkey, 1)
             return
         state.messages.put(self._mkey(seq), message)
-        state.visible.put(vkey, 1)
-        if message.get("dl"):
-            state.delayed.put(vkey, 1)
         if self.fifo:
             group = message["g"]
             state.group_messages.put(f"{self.qid} {group} {sq(seq)}", 1)
@@ -107,28 +103,27 @@ class Delivery:
     def remove(self, seq: int, message: Message, regroup: bool = True) -> None:
         state = self.state
         state.messages.delete(self._mkey(seq))
-        vkey = self._vkey(message["v"], seq)
-        state.visible.delete(vkey)
-        if message.get("dl"):
-            state.delayed.delete(vkey)
+        self.index.remove(seq)
         if self.fifo:
             state.group_messages.delete(f"{self.qid} {message['g']} {sq(seq)}")
             if regroup:
                 self.regroup(message["g"])
 
+    def remove_seqs(self, seqs: list[int]) -> None:
+        """Delete a standard queue's messages by sequence number, unread, in one statement (those already
+        gone are no matter)."""
+        self.state.messages.delete_many([self._mkey(seq) for seq in seqs])
+        remove = self.index.remove
+        for seq in seqs:
+            remove(seq)
+
     def remove_many(self, found: list[tuple[int, Message]]) -> None:
         """Delete several messages in a few statements (DeleteMessageBatch)."""
         if not found:
             return
-        state = self.state
-        vkeys = [self._vkey(message["v"], seq) for seq, message in found]
-        state.messages.delete_many([self._mkey(seq) for seq, _ in found])
-        state.visible.delete_many(vkeys)
-        delayed = [key for key, (_, message) in zip(vkeys, found, strict=True) if message.get("dl")]
-        if delayed:
-            state.delayed.delete_many(delayed)
+        self.remove_seqs([seq for seq, _ in found])
         if self.fifo:
-            state.group_messages.delete_many([f"{self.qid} {message['g']} {sq(seq)}" for seq, message in found])
+            self.state.group_messages.delete_many([f"{self.qid} {message['g']} {sq(seq)}" for seq, message in found])
             for group in {message["g"] for _, message in found}:
                 self.regroup(group)
 
@@ -141,13 +136,9 @@ class Delivery:
 
     def set_visible_at(self, seq: int, message: Message, visible_at: int) -> None:
         """Move a message in the visibility index (the caller saves the message)."""
-        state = self.state
-        old = self._vkey(message["v"], seq)
-        state.visible.delete(old)
-        if message.pop("dl", None):
-            state.delayed.delete(old)
+        message.pop("dl", None)
         message["v"] = visible_at
-        state.visible.put(self._vkey(visible_at, seq), 1)
+        self.index.move(seq, visible_at)
 
     def save(self, seq: int, message: Message) -> None:
         self.state.messages.put(self._mkey(seq), message)
@@ -160,25 +151,18 @@ class Delivery:
         if not found:
             return []
         now, visible_at = self.now, self.now + visibility_ms
-        old_keys, delayed_keys, new_keys, rows, out = [], [], [], [], []
+        move = self.index.move
+        rows, out = [], []
         for seq, message in found:
-            old = self._vkey(message["v"], seq)
-            old_keys.append(old)
-            if message.pop("dl", None):
-                delayed_keys.append(old)
+            message.pop("dl", None)
             message["c"] = message.get("c", 0) + 1
             message.setdefault("f", now)
             message["r"] = now
             message["v"] = visible_at
-            new_keys.append((self._vkey(visible_at, seq), 1))
+            move(seq, visible_at)
             rows.append((self._mkey(seq), message))
             out.append((seq, message, receipts.encode(self.qid, seq, message["c"], now)))
-        state = self.state
-        state.visible.delete_many(old_keys)
-        if delayed_keys:
-            state.delayed.delete_many(delayed_keys)
-        state.visible.put_many(new_keys)
-        state.messages.put_many(rows)
+        self.state.messages.put_many(rows)
         return out
 
     def _expired(self, message: Message, retention_ms: int) -> bool:
@@ -190,34 +174,27 @@ class Delivery:
         """Up to ``count`` visible messages, in order: (seq, message, receipt handle) each."""
         if self.fifo:
             return self._receive_fifo(count, visibility_ms, retention_ms, max_receives, dead)
+        index, now = self.index, self.now
         found: list[tuple[int, Message]] = []
         seen: set[int] = set()
-        after = None
         while len(found) < count:
-            # A page of the due index and its messages in two statements, however deep the queue.
-            limit = count - len(found) + 2
-            rows = list(self.state.visible.items(self.prefix, self._due(), after=after, limit=limit))
-            if not rows:
+            # The due messages out of the index, and their rows in one statement, however deep the queue.
+            seqs = [seq for seq in index.take_due(now, count - len(found)) if seq not in seen]
+            if not seqs:
                 break
-            after = rows[-1][0]
-            seqs = [int(key[-17:]) for key, _ in rows]
+            seen.update(seqs)
             mkeys = [self._mkey(seq) for seq in seqs]
             messages = self.state.messages.get_many(mkeys)
-            for (key, _), seq, mkey in zip(rows, seqs, mkeys, strict=True):
-                if seq in seen:
-                    continue
-                seen.add(seq)
+            for seq, mkey in zip(seqs, mkeys, strict=True):
                 message = messages.get(mkey)
                 if message is None:
-                    self.state.visible.delete(key)
+                    index.remove(seq)
+                elif message["v"] > now:  # the row says later: it is the record
+                    index.add(seq, message["v"])
                 elif self._expired(message, retention_ms):
                     self.remove(seq, message)
                 elif not (max_receives is not None and message.get("c", 0) >= max_receives and dead(seq, message)):
                     found.append((seq, message))
-                    if len(found) == count:
-                        break
-            if len(rows) < limit:
-                break
         return self._take(found, visibility_ms)
 
     def _receive_fifo(
@@ -309,24 +286,21 @@ class Delivery:
 
     def next_visible(self) -> int | None:
         """When the next message not visible now becomes visible (long polls wake then)."""
-        table = self.state.group_index if self.fifo else self.state.visible
-        for key, _ in table.items(self._due(), self.prefix + "~", limit=1):
-            return int(key.split(" ")[1])
-        return None
+        if self.fifo:
+            for key, _ in self.state.group_index.items(self._due(), self.prefix + "~", limit=1):
+                return int(key.split(" ")[1])
+            return None
+        return self.index.next_at()
 
     def counts(self) -> tuple[int, int, int]:
         """(visible, in flight, delayed): ApproximateNumberOfMessages, ...NotVisible, ...Delayed."""
-        state = self.state
-        total = state.messages.count(prefix=self.prefix)
-        visible = state.visible.count(self.prefix, self._due())
-        delayed = state.delayed.count(self._due(), self.prefix + "~")
-        return visible, max(0, total - visible - delayed), delayed
+        return self.index.counts(self.now)
 
     def clear(self, everything: bool = False) -> None:
         """Drop every message (PurgeQueue); with ``everything`` also the FIFO histories (DeleteQueue)."""
         state = self.state
-        tables = [state.messages, state.visible, state.delayed, state.groups, state.group_index,
-                  state.group_messages, state.attempts]
+        self.index.clear()
+        tables = [state.messages, state.groups, state.group_index, state.group_messages, state.attempts]
         if everything:
             tables += [state.dedup, state.expiries]
         for table in tables:

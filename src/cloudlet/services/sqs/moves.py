@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from cloudlet.context import RequestContext, new_request_id
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.sqs import errors
-from cloudlet.services.sqs.delivery import Delivery, walk
 from cloudlet.services.sqs.state import SqsState, ms
 from cloudlet.services.sqs.urls import parse_arn
 
@@ -80,7 +79,7 @@ class MoveTasks:
                     "given time."
                 )
         now = self.provider.now()
-        visible, _, _ = Delivery(state, source, now).counts()
+        visible, _, _ = self.provider.open(state, source, now).counts()
         key = f"{source_arn} {ms(now)} {new_request_id()}"
         task = {"status": "RUNNING", "source": source_arn, "started": now, "moved": 0, "to_move": visible}
         if destination_arn:
@@ -161,10 +160,9 @@ class MoveTasks:
             delivery = provider.delivery(state, source, now)
             budget = min(task.get("rate", UNLIMITED_STEP), task["to_move"] - task["moved"])
             moved = 0
-            for vkey, _ in walk(state.visible, f"{source['id']} ", f"{source['id']} {ms(now + 1)}"):
+            for seq in delivery.index.due(now):
                 if moved >= budget:
                     break
-                seq = int(vkey[-17:])
                 message = delivery.get(seq)
                 if message is None:
                     continue
@@ -176,7 +174,7 @@ class MoveTasks:
                     task.update(status="FAILED", failure="AWS.SimpleQueueService.NonExistentQueue")
                     break
                 delivery.remove(seq, message)
-                provider.enqueue_copy(Delivery(target_state, destination, now), message, None)
+                provider.enqueue_copy(provider.open(target_state, destination, now), message, None)
                 moved += 1
             task["moved"] += moved
             if task["status"] == "RUNNING":

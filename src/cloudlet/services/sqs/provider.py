@@ -25,10 +25,11 @@ from cloudlet.protocol.validate import validate
 from cloudlet.services.base import Provider
 from cloudlet.services.sqs import attributes as attrs
 from cloudlet.services.sqs import errors, messages, queues, receipts
-from cloudlet.services.sqs.delivery import Delivery, Message, PendingWrites
+from cloudlet.services.sqs.delivery import Delivery, Message, PendingWrites, walk
 from cloudlet.services.sqs.moves import MoveTasks
 from cloudlet.services.sqs.state import SqsState
 from cloudlet.services.sqs.urls import QueueAddress, address_from_path, parse_arn, parse_queue_url, queue_url
+from cloudlet.services.sqs.visibility import QueueIndex
 
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # alphanumeric and punctuation
@@ -59,6 +60,7 @@ class SqsProvider(Provider):
         # (account, region, name) -> the queue record, for the hot paths; every write drops its entry
         self._queues: dict[tuple[str, str, str], dict] = {}
         self._addresses: dict[tuple[str, str, str], QueueAddress] = {}  # (QueueUrl, region, caller account) -> queue
+        self._indexes: dict[str, QueueIndex] = {}  # qid -> the queue's visibility index (built on first use)
         self.moves = MoveTasks(self)
 
     async def start(self) -> None:
@@ -69,6 +71,7 @@ class SqsProvider(Provider):
         self._last_seq.clear()
         self._next_expiry.clear()
         self._queues.clear()
+        self._indexes.clear()
         self.moves.forget()
         for event in self._waiters.values():
             event.set()  # waiting receivers look again and find their queue gone
@@ -120,9 +123,19 @@ class SqsProvider(Provider):
     def url(self, ctx: RequestContext, queue: dict) -> str:
         return queue_url(ctx, queue["account"], queue["name"], f"localhost:{self.runtime.config.port}")
 
+    def open(self, state: SqsState, queue: dict, now: int, writes: PendingWrites | None = None) -> Delivery:
+        """The queue's messages now (inside a transaction: a rollback drops the index the changes went to)."""
+        qid = queue["id"]
+        index = self._indexes.get(qid)
+        if index is None:
+            rows = walk(state.messages, f"{qid} ", f"{qid} ~", batch=1024)
+            index = self._indexes[qid] = QueueIndex((int(key[-17:]), m["v"], "dl" in m) for key, m in rows)
+        self.runtime.db.on_rollback(lambda: self._indexes.pop(qid, None))
+        return Delivery(state, queue, now, index, writes)
+
     def delivery(self, state: SqsState, queue: dict, now: int, writes: PendingWrites | None = None) -> Delivery:
         """The queue's messages now, with those past the retention period dropped first."""
-        delivery = Delivery(state, queue, now, writes)
+        delivery = self.open(state, queue, now, writes)
         due = self._next_expiry.get(queue["id"], 0)
         if due is not None and due <= now:
             retention = queues.int_attribute(queue, "MessageRetentionPeriod") * 1000
@@ -144,7 +157,7 @@ class SqsProvider(Provider):
         """A free sequence number at an earlier enqueue time (a standard queue's redriven message keeps its
         age, and the retention sweep walks messages in sequence order)."""
         seq = enqueued * 1000
-        while delivery.get(seq) is not None:
+        while seq in delivery.index:
             seq += 1
         return seq
 
@@ -192,6 +205,7 @@ class SqsProvider(Provider):
         queue["tags"] = self._checked_tags(params.get("tags") or {})
         state.queues.put(name, queue)
         self._next_expiry[queue["id"]] = None
+        self._indexes[queue["id"]] = QueueIndex()
         return {"QueueUrl": self.url(ctx, queue)}
 
     def get_queue_url(self, ctx: RequestContext, params: dict) -> dict:
@@ -239,9 +253,10 @@ class SqsProvider(Provider):
 
     def delete_queue(self, ctx: RequestContext, params: dict) -> None:
         state, queue = self.locate(ctx, params, for_update=True)
-        Delivery(state, queue, self.now()).clear(everything=True)
+        self.open(state, queue, self.now()).clear(everything=True)
         state.queues.delete(queue["name"])
         self._queues.pop((state.account, state.region, queue["name"]), None)
+        self._indexes.pop(queue["id"], None)
         state.deleted.put(queue["name"], self.now())
         self._last_seq.pop(queue["id"], None)
         self._next_expiry.pop(queue["id"], None)
@@ -255,7 +270,7 @@ class SqsProvider(Provider):
             raise ServiceError(
                 "PurgeQueueInProgress", f"Only one PurgeQueue operation on {queue['name']} is allowed every 60 seconds."
             )
-        Delivery(state, queue, now).clear()
+        self.open(state, queue, now).clear()
         queue["purged"] = now
         self.save_queue(state, queue)
         self._next_expiry[queue["id"]] = None
@@ -535,7 +550,9 @@ class SqsProvider(Provider):
                     wait = queues.int_attribute(queue, "ReceiveMessageWaitTimeSeconds")
                 taken, next_at = self._receive_once(state, queue, count, visibility, params)
                 if taken:
-                    return {"Messages": [self._output(queue, *item, params) for item in taken]}
+                    names = set(params.get("AttributeNames") or ()) | set(params.get("MessageSystemAttributeNames") or ())
+                    wanted = params.get("MessageAttributeNames")
+                    return {"Messages": [_output(queue, *item, names, wanted) for item in taken]}
             remaining = started + wait - clock.now()
             if remaining <= 0:
                 return {}
@@ -605,7 +622,7 @@ class SqsProvider(Provider):
             if dead is None or (dead["fifo"] and "g" not in message):
                 return False
             delivery.remove(seq, message, regroup=False)
-            self.enqueue_copy(Delivery(dead_state, dead, delivery.now), message, source_arn)
+            self.enqueue_copy(self.open(dead_state, dead, delivery.now), message, source_arn)
             return True
 
         return int(document["maxReceiveCount"]), move
@@ -635,29 +652,6 @@ class SqsProvider(Provider):
         self.note_enqueued(target.queue, enqueued)
         self.wake(target.queue)
 
-    def _output(self, queue: dict, seq: int, message: Message, handle: str, params: dict) -> dict:
-        out: dict[str, Any] = {
-            "MessageId": message["id"], "ReceiptHandle": handle, "MD5OfBody": message["m5"], "Body": message["b"],
-        }
-        names = set(params.get("AttributeNames") or ()) | set(params.get("MessageSystemAttributeNames") or ())
-        if names:
-            system = _system_attributes(queue, message)
-            if "All" not in names:
-                system = {name: value for name, value in system.items() if name in names}
-            if system:
-                out["Attributes"] = system
-        wanted = params.get("MessageAttributeNames")
-        stored = message.get("a")
-        if wanted and stored:  # none asked for or none at all: no map; none of those asked for: an empty map
-            selected = messages.select_attributes(stored, wanted)
-            values = messages.output_attributes(selected)
-            out["MessageAttributes"] = values
-            if selected:
-                out["MD5OfMessageAttributes"] = (
-                    message["a5"] if len(selected) == len(stored) else messages.md5_of_attributes(values)
-                )
-        return out
-
     # --- deleting and changing visibility --------------------------------------------------------
 
     def _receipt(self, queue: dict, handle: str) -> receipts.Receipt:
@@ -670,6 +664,9 @@ class SqsProvider(Provider):
 
     def _delete(self, delivery: Delivery, handle: str) -> None:
         receipt = self._receipt(delivery.queue, handle)
+        if not delivery.fifo:  # any handle the queue issued deletes its message (if it is still there)
+            delivery.remove_seqs([receipt.seq])
+            return
         message = delivery.get(receipt.seq)
         if message is None:  # already deleted: deleting again succeeds
             return
@@ -681,19 +678,22 @@ class SqsProvider(Provider):
 
     def delete_message(self, ctx: RequestContext, params: dict) -> None:
         state, queue = self.locate(ctx, params)
-        self._delete(Delivery(state, queue, self.now()), params["ReceiptHandle"])
+        self._delete(self.open(state, queue, self.now()), params["ReceiptHandle"])
 
     def delete_message_batch(self, ctx: RequestContext, params: dict) -> dict:
         state, queue = self.locate(ctx, params)
         entries = params.get("Entries") or []
         _check_batch(entries, "DeleteMessageBatchRequestEntry")
-        delivery = Delivery(state, queue, self.now())
+        delivery = self.open(state, queue, self.now())
         successful, failed, wanted = [], [], []
         for entry in entries:
             try:
                 wanted.append((entry, self._receipt(queue, entry["ReceiptHandle"])))
             except ServiceError as error:
                 failed.append(_failure(entry["Id"], error))
+        if not delivery.fifo:  # any handle the queue issued deletes its message (if it is still there)
+            delivery.remove_seqs([receipt.seq for _, receipt in wanted])
+            return {"Successful": [{"Id": entry["Id"]} for entry, _ in wanted], "Failed": failed}
         found = delivery.get_many([receipt.seq for _, receipt in wanted])
         removing: dict[int, Message] = {}
         for entry, receipt in wanted:
@@ -741,14 +741,14 @@ class SqsProvider(Provider):
 
     def change_message_visibility(self, ctx: RequestContext, params: dict) -> None:
         state, queue = self.locate(ctx, params)
-        delivery = Delivery(state, queue, self.now())
+        delivery = self.open(state, queue, self.now())
         self._change_visibility(delivery, params["ReceiptHandle"], params.get("VisibilityTimeout"))
 
     def change_message_visibility_batch(self, ctx: RequestContext, params: dict) -> dict:
         state, queue = self.locate(ctx, params)
         entries = params.get("Entries") or []
         _check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
-        delivery = Delivery(state, queue, self.now())
+        delivery = self.open(state, queue, self.now())
         successful, failed = [], []
         for entry in entries:
             try:
@@ -817,6 +817,30 @@ def _check_fifo_id(value: str, name: str) -> None:
         raise errors.invalid_value(
             name, value, f"{name} can only include alphanumeric and punctuation characters. 1 to 128 in length."
         )
+
+
+def _output(queue: dict, seq: int, message: Message, handle: str, names: set[str], wanted: list[str] | None) -> dict:
+    """One received message as ReceiveMessage answers it: ``names`` the system attributes asked for,
+    ``wanted`` the message attributes."""
+    out: dict[str, Any] = {
+        "MessageId": message["id"], "ReceiptHandle": handle, "MD5OfBody": message["m5"], "Body": message["b"],
+    }
+    if names:
+        system = _system_attributes(queue, message)
+        if "All" not in names:
+            system = {name: value for name, value in system.items() if name in names}
+        if system:
+            out["Attributes"] = system
+    stored = message.get("a")
+    if wanted and stored:  # none asked for or none at all: no map; none of those asked for: an empty map
+        selected = messages.select_attributes(stored, wanted)
+        values = messages.output_attributes(selected)
+        out["MessageAttributes"] = values
+        if selected:
+            out["MD5OfMessageAttributes"] = (
+                message["a5"] if len(selected) == len(stored) else messages.md5_of_attributes(values)
+            )
+    return out
 
 
 def _system_attributes(queue: dict, message: Message) -> dict[str, str]:

@@ -6,9 +6,8 @@ re-created queue never sees its predecessor's messages, and a queue's rows are
 one key range.  Keys are space-separated fixed-width numbers (a space sorts
 below every character a group or deduplication id may hold):
 
-  messages        "<qid> <seq>"                  the message and its receive state
-  visible         "<qid> <visible_at> <seq>"     the visibility index: receive walks it from its start
-  delayed         "<qid> <visible_at> <seq>"     messages sent with a delay, until first received
+  messages        "<qid> <seq>"                  the message and its receive state (``v``: visible-at; the
+                                                 visibility index in memory is built from these, visibility.py)
   groups          "<qid> <group>"                FIFO: the group's key in ``group_index``
   group_index     "<qid> <available_at> <seq>"   FIFO: groups by when their head can be received
   group_messages  "<qid> <group> <seq>"          FIFO: a group's messages in order
@@ -30,8 +29,6 @@ class SqsState(State):
     queues = Table()
     deleted = Table()  # name -> when it was deleted (a name is not reusable for 60 s)
     messages = Table()
-    visible = Table()
-    delayed = Table()
     groups = Table()
     group_index = Table()
     group_messages = Table()

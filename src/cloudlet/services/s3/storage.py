@@ -173,7 +173,12 @@ async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any,
         taps.append(payload_hasher)
     data = None
     if length_hint is not None and length_hint <= INLINE_LIMIT:
-        data = await _collect(_pieces(_raw_reader(body), decoder, taps), length_hint)
+        if decoder is None and hasattr(body, "read_chunk"):  # a plain request body: no layers to stack
+            data = await _collect_stream(body, length_hint)
+            for tap in taps:
+                tap.update(data)
+        else:
+            data = await _collect(_pieces(_raw_reader(body), decoder, taps), length_hint)
         info = BlobInfo("i" + uuid.uuid4().hex, len(data), hashlib.md5(data).hexdigest())
     else:  # the blob store hashes as it writes, off the event loop
         info = await runtime.blobs.write(_pieces(_raw_reader(body), decoder, []), taps)
@@ -216,6 +221,18 @@ async def _collect(stream: AsyncIterable[Any], limit: int) -> bytes:
         if size > limit:
             raise errors.incomplete_body()
     return parts[0] if len(parts) == 1 and isinstance(parts[0], bytes) else b"".join(parts)
+
+
+async def _collect_stream(stream: Any, limit: int) -> bytes:
+    """``_collect`` of a request's BodyStream as it is (most small bodies arrive in one message)."""
+    parts = []
+    size = 0
+    while chunk := await stream.read_chunk():
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise errors.incomplete_body()
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _raw_reader(body: Any) -> Callable[[], Awaitable[bytes]]:

@@ -47,6 +47,10 @@ def load_app(name: str, port: int) -> Callable:
         from bench.floor import app
 
         return app
+    if name == "s3-ceiling":
+        from bench.s3ceiling import app
+
+        return app
     return cloudlet_app(port)
 
 
@@ -185,7 +189,7 @@ def run_granian(app_name: str, host: str, port: int, loop: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.host")
-    parser.add_argument("--app", choices=("floor", "cloudlet"), default="floor")
+    parser.add_argument("--app", choices=("floor", "cloudlet", "s3-ceiling"), default="floor")
     parser.add_argument("--server", choices=sorted(SERVERS), default="uvicorn")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)

@@ -9,8 +9,9 @@ Measured in one run (medians reported; floor and Cloudlet alternate each round):
   answers byte for byte (the client does the same work against both; boto3 hashes each body).
 - **One 1 GB object** through boto3's managed transfer (``upload_file`` / ``download_file``, 8 MB
   parts, 10 threads, the defaults): MB/s each way, and the server's RSS growth during it
-  (sampled every 50 ms).  There is no floor for this: the absolute figures are compared with
-  the targets.
+  (sampled every 50 ms), compared with the targets; then the same transfer against the client
+  ceiling (bench/s3ceiling.py: a server on the same uvicorn stack that keeps nothing and serves
+  downloads from memory), which is the most boto3 reaches on this machine whatever the server.
 - **ListObjectsV2 page latency** (MaxKeys=100) in a bucket of 100 keys and one of 100,000
   keys (filled with raw, unsigned PUTs on keep-alive connections): the first page and a page
   from the middle, p50 over repeated calls; the ratio big/small is what the target bounds.
@@ -99,6 +100,9 @@ class RssSampler(threading.Thread):
 
 
 def big_transfer(cloudlet: Server, gigabytes: float) -> dict:
+    """The managed transfer up and down against Cloudlet, then against the client ceiling
+    (bench/s3ceiling.py: a server doing the least S3 work, under the same uvicorn stack): what boto3
+    itself can reach on this machine, so the report says how much of the gap is the client's."""
     from boto3.s3.transfer import TransferConfig
 
     size = int(gigabytes * 1024 * MB)
@@ -110,35 +114,61 @@ def big_transfer(cloudlet: Server, gigabytes: float) -> dict:
         while written < size:
             f.write(block[: min(len(block), size - written)])
             written += min(len(block), size - written)
-    s3 = _client(cloudlet.endpoint, pool=20)
     config = TransferConfig()  # boto3's defaults: 8 MB parts, 10 threads
     result: dict = {"bytes": size}
+    ceiling = None
     try:
+        s3 = _client(cloudlet.endpoint, pool=20)
         for direction in ("up", "down"):
-            baseline = cloudlet.rss_mb()
-            sampler = RssSampler(cloudlet)
-            sampler.start()
-            started = time.perf_counter()
-            if direction == "up":
-                s3.upload_file(str(source), BUCKET, "big.bin", Config=config)
-            else:
-                s3.download_file(BUCKET, "big.bin", str(target), Config=config)
-            elapsed = time.perf_counter() - started
-            sampler.stop_event.set()
-            sampler.join()
-            result[direction] = {"seconds": round(elapsed, 2), "mb_per_s": size / MB / elapsed,
-                                 "rss_before_mb": baseline, "rss_peak_mb": sampler.peak,
-                                 "rss_growth_mb": sampler.peak - baseline}
-            print(f"  1 GB {direction}: {size / MB / elapsed:.0f} MB/s, RSS +{sampler.peak - baseline:.1f} MB",
+            result[direction] = _transfer(s3, cloudlet, direction, source, target, config)
+            print(f"  1 GB {direction}: {result[direction]['mb_per_s']:.0f} MB/s, "
+                  f"RSS +{result[direction]['rss_growth_mb']:.1f} MB", flush=True)
+        result["intact"] = target.stat().st_size == size and _same_file(source, target)
+        s3.delete_object(Bucket=BUCKET, Key="big.bin")
+        port = free_port()
+        os.environ["CEILING_OBJECT_BYTES"] = str(size)
+        ceiling = Server("s3-ceiling", host_command(port, app="s3-ceiling"), port).start()
+        s3 = _client(ceiling.endpoint, pool=20)
+        result["ceiling"] = {}
+        for direction in ("up", "down"):
+            result["ceiling"][direction] = _transfer(s3, ceiling, direction, source, target, config)
+            print(f"  1 GB {direction}, client ceiling: {result['ceiling'][direction]['mb_per_s']:.0f} MB/s",
                   flush=True)
-        result["intact"] = target.stat().st_size == size
     finally:
+        if ceiling is not None:
+            ceiling.stop()
         for path in (source, target):
             if path.exists():
                 path.unlink()
         folder.rmdir()
-        s3.delete_object(Bucket=BUCKET, Key="big.bin")
     return result
+
+
+def _transfer(s3, server: Server, direction: str, source: Path, target: Path, config: object) -> dict:  # noqa: ANN001
+    baseline = server.rss_mb()
+    sampler = RssSampler(server)
+    sampler.start()
+    started = time.perf_counter()
+    if direction == "up":
+        s3.upload_file(str(source), BUCKET, "big.bin", Config=config)
+    else:
+        s3.download_file(BUCKET, "big.bin", str(target), Config=config)
+    elapsed = time.perf_counter() - started
+    sampler.stop_event.set()
+    sampler.join()
+    size = source.stat().st_size
+    return {"seconds": round(elapsed, 2), "mb_per_s": size / MB / elapsed, "rss_before_mb": baseline,
+            "rss_peak_mb": sampler.peak, "rss_growth_mb": sampler.peak - baseline}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(MB), fb.read(MB)
+            if x != y:
+                return False
+            if not x:
+                return True
 
 
 def fill(endpoint: str, bucket: str, count: int, threads: int = 8) -> None:
@@ -232,6 +262,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _ceiling_line(transfer: dict) -> list[str]:
+    ceiling = transfer.get("ceiling")
+    if not ceiling:
+        return []
+    up, down = ceiling["up"]["mb_per_s"], ceiling["down"]["mb_per_s"]
+    return [
+        "",
+        f"Client ceiling (the same transfer against bench/s3ceiling.py, a server that keeps nothing and serves "
+        f"from memory, same uvicorn stack): up {up:.0f} MB/s, down {down:.0f} MB/s; Cloudlet reached "
+        f"{transfer['up']['mb_per_s'] / up:.2f} of it up and {transfer['down']['mb_per_s'] / down:.2f} down.",
+    ]
+
+
 def markdown(report: dict) -> str:
     transfer, listing = report["transfer"], report["listing"]
     lines = [
@@ -257,6 +300,7 @@ def markdown(report: dict) -> str:
         f"(target ≥ 250), down {down['mb_per_s']:.0f} MB/s (target ≥ 550); server RSS growth "
         f"{up['rss_growth_mb']:.1f} MB up, {down['rss_growth_mb']:.1f} MB down (target < 50); "
         f"downloaded intact: {transfer['intact']}.",
+        *_ceiling_line(transfer),
         "",
         "| ListObjectsV2, MaxKeys=100 | keys | p50 ms | p99 ms |",
         "|---|---:|---:|---:|",

@@ -68,6 +68,35 @@ def test_ranges_count_and_delete_without_reading_values(db: Database) -> None:
     assert state.items.count() == 2
 
 
+def test_take_range_deletes_and_returns_what_it_held(db: Database) -> None:
+    state = ExampleState(db, "1", "r")
+    other = ExampleState(db, "1", "r2")
+    for key in ["a\0001", "a\0002", "ab", "b"]:
+        state.items.put(key, {"k": key})
+        other.items.put(key, 1)
+    with db.transaction():
+        assert db.uncommitted is False
+        assert state.items.take_range(prefix="a\0") == [("a\0001", {"k": "a\0001"}), ("a\0002", {"k": "a\0002"})]
+        assert db.uncommitted is True
+    assert db.uncommitted is False
+    assert state.items.keys() == ["ab", "b"] and other.items.count() == 4
+    with pytest.raises(RuntimeError), db.transaction():
+        assert state.items.take_range("a", "c") == [("ab", {"k": "ab"}), ("b", {"k": "b"})]
+        raise RuntimeError("boom")
+    assert state.items.keys() == ["ab", "b"]
+    assert state.items.take_range(prefix="z") == []
+
+
+def test_rows_of_several_tables_in_one_statement(db: Database) -> None:
+    state = ExampleState(db, "1", "r")
+    shared = {"n": 1}
+    with db.transaction():
+        db.put_rows([(state.items.scope, "x", shared), (state.names.scope, "x", shared),
+                     (state.accounts.scope, "raw", b"\x00\xffbytes")])
+    assert state.items.get("x") == state.names.get("x") == {"n": 1}
+    assert state.accounts.get_raw("raw") == b"\x00\xffbytes"  # bytes are stored as they are
+
+
 def test_many_keys_in_one_statement(db: Database) -> None:
     state = ExampleState(db, "1", "r")
     with db.transaction():

@@ -335,7 +335,10 @@ def to_header(shape: Shape, value: Any) -> str:
             return timestamps.http_date(value)
         return value if isinstance(value, str) else str(value)
     if type_ == "timestamp":
-        return str(timestamps.render(value, shape.timestamp_format or HEADER_TIMESTAMPS))
+        fmt = shape.timestamp_format or HEADER_TIMESTAMPS
+        if fmt == "rfc822":
+            return _http_date(value)
+        return str(timestamps.render(value, fmt))
     if type_ == "boolean":
         return "true" if value else "false"
     if type_ in ("float", "double"):
@@ -355,6 +358,20 @@ def to_header(shape: Shape, value: Any) -> str:
             items.append(text)
         return ",".join(items)
     return str(value)
+
+
+_http_dates: dict[Any, str] = {}
+
+
+def _http_date(value: Any) -> str:
+    """An HTTP date header, formatted once per value (S3 answers every GET and HEAD with the object's
+    Last-Modified; email.utils' formatting is most of that header's cost)."""
+    text = _http_dates.get(value)
+    if text is None:
+        if len(_http_dates) >= 1024:
+            _http_dates.clear()
+        text = _http_dates[value] = str(timestamps.render(value, "rfc822"))
+    return text
 
 
 def _float_text(value: float) -> str:

@@ -117,6 +117,12 @@ class TableView:
         """Delete every key within [start, end) or with a prefix; returns how many were deleted."""
         return self.db.delete_range(self.scope, start, end, prefix=prefix)
 
+    def take_range(
+        self, start: Key | None = None, end: Key | None = None, *, prefix: str | None = None
+    ) -> list[tuple[Key, Any]]:
+        """Delete every key within [start, end) or with a prefix; returns the items deleted."""
+        return self.db.take_range(self.scope, start, end, prefix=prefix)
+
 
 class State:
     """Base of every service's declared state, bound to one account and region."""

@@ -216,13 +216,14 @@ class Database:
         self._write(_PUT, rows, many=True)
 
     def put_rows(self, rows: list[tuple[tuple[str, str, str, str], Key, Any]]) -> None:
-        """Write keys of several tables in one statement; a value several rows share is encoded once."""
-        encoded: dict[int, str] = {}  # id(value) -> its JSON (the values live until we return)
+        """Write keys of several tables in one statement; a value several rows share is encoded once.
+        Bytes are stored as they are, as ``put_bytes`` stores them (JSON has no bytes)."""
+        encoded: dict[int, str | bytes] = {}  # id(value) -> its JSON (the values live until we return)
         args = []
         for scope, key, value in rows:
             text = encoded.get(id(value))
             if text is None:
-                text = encoded[id(value)] = _dump(value)
+                text = encoded[id(value)] = bytes(value) if isinstance(value, bytes | bytearray) else _dump(value)
             args.append((*scope, key, text))
         self._write(_PUT, args, many=True)
 
@@ -243,6 +244,21 @@ class Database:
             "DELETE FROM kv WHERE service=? AND tbl=? AND account=? AND region=? AND key=?", (*scope, key)
         )
         return cursor.rowcount > 0
+
+    def take_range(
+        self, scope: tuple[str, str, str, str], start: Key | None = None, end: Key | None = None,
+        *, prefix: str | None = None,
+    ) -> list[tuple[Key, Any]]:
+        """Delete every key within [start, end) or with a prefix and return the items deleted, in one
+        statement (a read and a delete of what it found cost two)."""
+        where, args = _range(scope, start, end, prefix)
+        rows = self._write(f"DELETE FROM kv WHERE {where} RETURNING key, value", tuple(args)).fetchall()
+        return [(key, _load(value)) for key, value in rows]
+
+    @property
+    def uncommitted(self) -> bool:
+        """Whether the open transaction has written: what a read sees now may still roll back."""
+        return self._began
 
     def scan(
         self,

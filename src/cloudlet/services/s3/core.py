@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +42,7 @@ class S3Core(Provider):
         super().__init__(runtime)
         self.bodies = Bodies(runtime)
         self._state = self.bodies.state()  # one for the process: runtime.db never changes
-        self._bucket_texts: dict[str, tuple[int, str | bytes]] = {}  # name -> (db.changes, stored text)
+        self._buckets: dict[str, tuple[int, dict]] = {}  # name -> (buckets.writes when read, record)
 
     def state(self) -> S3State:
         return self._state
@@ -65,21 +64,26 @@ class S3Core(Provider):
         return record
 
     def _bucket_record(self, name: str) -> dict | None:
-        """A bucket's record, its stored text kept while nothing is written (every call decodes its
-        own copy): a run of reads costs one statement, not one per request."""
-        db = self.runtime.db
-        cached = self._bucket_texts.get(name)
-        if cached is not None and cached[0] == db.changes:
-            text = cached[1]
-        else:
-            changes = db.changes  # read before the value: a write in between invalidates it
-            text = self._state.buckets.get_raw(name)
-            if text is None:
-                return None
-            if len(self._bucket_texts) >= 256:
-                self._bucket_texts.clear()
-            self._bucket_texts[name] = (changes, text)
-        return json.loads(text)
+        """A bucket's record, kept decoded until the buckets table is next written (every caller gets
+        its own copy of the top level; nested values are never changed in place): a run of object
+        requests reads it once, not once per request."""
+        buckets = self._state.buckets
+        cached = self._buckets.get(name)
+        if cached is not None and cached[0] == buckets.writes:
+            return dict(cached[1])
+        writes = buckets.writes
+        record = buckets.get(name)
+        if record is None:
+            return None
+        if not self.runtime.db.uncommitted:  # a record written by the open transaction may yet roll back
+            if len(self._buckets) >= 256:
+                self._buckets.clear()
+            self._buckets[name] = (writes, record)
+        return dict(record)
+
+    def bucket_writes(self) -> int:
+        """A number that changes whenever a bucket record may have changed."""
+        return self._state.buckets.writes
 
     def config(self, bucket: str | dict, kind: str, default: Any = None) -> Any:
         """One configuration of a bucket (by name, or by record: then a kind the record says is absent

@@ -120,7 +120,7 @@ class ObjectOperations(Versions):
         db = self.runtime.db
         with db.transaction():
             bucket = self.bucket(ctx, name)
-            read_at = db.changes  # under the transaction's lock: no other thread writes meanwhile
+            read_at = self.bucket_writes()
             record = self.new_record(ctx, bucket, params)
             self.check_write(params, name, key)
         if from_request and ctx.request is not None and storage_length_missing(ctx):
@@ -132,14 +132,13 @@ class ObjectOperations(Versions):
         try:
             self.check_size(params, ingested)
             with db.transaction():
-                if db.changes != read_at:  # a write while the body came in: the bucket may have changed
+                if self.bucket_writes() != read_at:  # while the body came in: the bucket may have changed
                     bucket = self.bucket(ctx, name)
                 self.check_write(params, name, key)
-                self.bodies.keep(ingested)
                 record.update(self.body_fields(ingested))
                 record["checksum"] = checksum_record(ingested, requested)
                 record["mtime"] = int(self.now())
-                record = self.write_version(bucket, key, record)
+                record = self.write_version(bucket, key, record, self.bodies.keep_rows(ingested))
                 self.emit(ctx, bucket, event, record)
         except BaseException:
             self.bodies.release(ingested.blob)
@@ -382,11 +381,10 @@ class ObjectOperations(Versions):
             with self.runtime.db.transaction():
                 bucket = self.bucket(ctx, name)
                 conditions.check_write(params, self.current(name, key), key)
-                self.bodies.keep(ingested)
                 record.update(self.body_fields(ingested))
                 record["checksum"] = checksum_record(ingested, requested)
                 record["mtime"] = int(self.now())
-                record = self.write_version(bucket, key, record)
+                record = self.write_version(bucket, key, record, self.bodies.keep_rows(ingested))
                 self.emit(ctx, bucket, "ObjectCreated:Copy", record)
         except BaseException:
             self.bodies.release(ingested.blob)

@@ -50,6 +50,8 @@ class S3Provider(PostObject, Notifications, Lifecycle, Locking, ObjectSubresourc
         for _, part in state.parts.items():
             blobs.add(part["blob"])
         super().reset()
+        self._buckets.clear()
+        self.bodies.forget()
         for blob in blobs:
             self.bodies.release(blob)
 

@@ -25,8 +25,10 @@ Bucket names cannot contain ``/`` nor keys ``\\0``, so these separators cannot c
 
 from __future__ import annotations
 
-from cloudlet.store.scope import Scope, State, Table
-from cloudlet.store.sqlite import Database
+from typing import Any
+
+from cloudlet.store.scope import Scope, State, Table, TableView
+from cloudlet.store.sqlite import Database, Key
 
 MAX_SEQUENCE = (1 << 64) - 1
 
@@ -49,6 +51,52 @@ class S3State(State):
         # several tables several times; the instance attribute shadows the Table descriptor)
         for name, table in self.tables().items():
             self.__dict__[name] = table.__get__(self, type(self))
+        self.__dict__["buckets"] = CountedView(db, self.buckets.scope)
+
+
+class CountedView(TableView):
+    """A table view that counts the writes made through it, so a reader may keep what it read until
+    the next one (bucket records: read by every object request, written by a few bucket operations)."""
+
+    __slots__ = ("writes",)
+
+    def __init__(self, db: Database, scope: tuple[str, str, str, str]) -> None:
+        super().__init__(db, scope)
+        self.writes = 0
+
+    def put(self, key: Key, value: Any) -> None:
+        self.writes += 1
+        super().put(key, value)
+
+    def delete(self, key: Key) -> bool:
+        self.writes += 1
+        return super().delete(key)
+
+    def put_many(self, items: list[tuple[Key, Any]]) -> None:
+        self.writes += 1
+        super().put_many(items)
+
+    def delete_many(self, keys: list[Key]) -> int:
+        self.writes += 1
+        return super().delete_many(keys)
+
+    def delete_range(self, start: Key | None = None, end: Key | None = None, *, prefix: str | None = None) -> int:
+        self.writes += 1
+        return super().delete_range(start, end, prefix=prefix)
+
+    def take_range(
+        self, start: Key | None = None, end: Key | None = None, *, prefix: str | None = None
+    ) -> list[tuple[Key, Any]]:
+        self.writes += 1
+        return super().take_range(start, end, prefix=prefix)
+
+    def increment(self, key: Key) -> int:
+        self.writes += 1
+        return super().increment(key)
+
+    def put_bytes(self, key: Key, data: bytes) -> None:
+        self.writes += 1
+        super().put_bytes(key, data)
 
 
 def object_key(bucket: str, key: str) -> str:

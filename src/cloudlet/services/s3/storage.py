@@ -173,7 +173,12 @@ async def ingest(runtime: Runtime, ctx: RequestContext, params: dict, body: Any,
         taps.append(payload_hasher)
     data = None
     if length_hint is not None and length_hint <= INLINE_LIMIT:
-        data = await _collect(_pieces(_raw_reader(body), decoder, taps), length_hint)
+        if decoder is None and hasattr(body, "read_chunk"):  # a plain request body: no layers to stack
+            data = await _collect_stream(body, length_hint)
+            for tap in taps:
+                tap.update(data)
+        else:
+            data = await _collect(_pieces(_raw_reader(body), decoder, taps), length_hint)
         info = BlobInfo("i" + uuid.uuid4().hex, len(data), hashlib.md5(data).hexdigest())
     else:  # the blob store hashes as it writes, off the event loop
         info = await runtime.blobs.write(_pieces(_raw_reader(body), decoder, []), taps)
@@ -216,6 +221,18 @@ async def _collect(stream: AsyncIterable[Any], limit: int) -> bytes:
         if size > limit:
             raise errors.incomplete_body()
     return parts[0] if len(parts) == 1 and isinstance(parts[0], bytes) else b"".join(parts)
+
+
+async def _collect_stream(stream: Any, limit: int) -> bytes:
+    """``_collect`` of a request's BodyStream as it is (most small bodies arrive in one message)."""
+    parts = []
+    size = 0
+    while chunk := await stream.read_chunk():
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise errors.incomplete_body()
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _raw_reader(body: Any) -> Callable[[], Awaitable[bytes]]:
@@ -368,12 +385,32 @@ class Bodies:
         self._pins: Counter[str] = Counter()
         self._drain_scheduled = False
         self._state = S3State(runtime.db)  # one for the process: runtime.db never changes
+        self._sequence: int | None = None  # the last write sequence handed out (read on first use)
 
     def state(self) -> S3State:
         return self._state
 
+    def claim_sequence(self) -> int:
+        """The next write sequence, counted in memory (one process owns the database); the caller's
+        transaction stores it (``sequence_row``), so a committed sequence is never handed out again."""
+        if self._sequence is None:
+            self._sequence = int(self.state().counters.get("sequence") or 0)
+        self._sequence += 1
+        return self._sequence
+
+    def sequence_row(self, sequence: int) -> tuple:
+        """The row that records ``sequence`` as the last one handed out (for ``Database.put_rows``)."""
+        return self.state().counters.scope, "sequence", sequence
+
     def next_sequence(self) -> int:
-        return self.state().counters.increment("sequence")
+        """The next write sequence, stored in the current transaction."""
+        sequence = self.claim_sequence()
+        self.state().counters.put("sequence", sequence)
+        return sequence
+
+    def forget(self) -> None:
+        """After a reset: the sequence starts again from what the database holds."""
+        self._sequence = None
 
     def pin(self, blobs: list[str]) -> None:
         self._pins.update(blobs)
@@ -407,6 +444,12 @@ class Bodies:
         """Store a small body's bytes (call in the transaction that commits the record naming it)."""
         if ingested.data is not None:
             self.state().inline.put_bytes(ingested.blob, ingested.data)
+
+    def keep_rows(self, ingested: Ingested) -> list[tuple]:
+        """``keep`` as rows for ``Database.put_rows``: written with the record, in the same statement."""
+        if ingested.data is None:
+            return []
+        return [(self.state().inline.scope, ingested.blob, ingested.data)]
 
     def release(self, blob: str) -> None:
         """Forget a body no committed record names (a failed write)."""

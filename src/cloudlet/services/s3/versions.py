@@ -63,27 +63,36 @@ class Versions(S3Core):
             return None
         return vkey, record
 
-    def write_version(self, bucket: dict, key: str, record: dict) -> dict:
-        """Make ``record`` the current version of ``key`` (call inside a transaction)."""
+    def write_version(self, bucket: dict, key: str, record: dict, rows: list[tuple] | None = None) -> dict:
+        """Make ``record`` the current version of ``key`` (call inside a transaction); ``rows`` are
+        written in the same statement (a new body's bytes)."""
         state = self.state()
         name = bucket["name"]
-        sequence = self.bodies.next_sequence()
+        sequence = self.bodies.claim_sequence()
         record["key"] = key
         record["seq"] = sequence
-        if bucket.get("versioning") == "Enabled":
+        rows = [self.bodies.sequence_row(sequence), *(rows or ())]
+        versioning = bucket.get("versioning")
+        if versioning == "Enabled":
             record["vid"] = new_version_id(sequence)
         else:
             record["vid"] = "null"
-            found = self.find_version(name, key, "null")
-            if found is not None:
-                state.versions.delete(found[0])
-                self.bodies.discard(blobs_of(found[1]))
+            if versioning is None:
+                # never versioned: every version of the key is its null version (at most one), taken in
+                # one statement with what it held
+                for _, old in state.versions.take_range(prefix=version_prefix(name, key)):
+                    self.bodies.discard(blobs_of(old))
+            else:
+                found = self.find_version(name, key, "null")
+                if found is not None:
+                    state.versions.delete(found[0])
+                    self.bodies.discard(blobs_of(found[1]))
+        rows.append((state.versions.scope, version_key(name, key, sequence), record))
         if record.get("dm"):
-            state.versions.put(version_key(name, key, sequence), record)
             state.objects.delete(f"{name}/{key}")
-        else:  # the version and the current object: one statement, the record encoded once
-            self.runtime.db.put_rows([(state.versions.scope, version_key(name, key, sequence), record),
-                                      (state.objects.scope, f"{name}/{key}", record)])
+        else:  # the current object too: one statement, the record encoded once
+            rows.append((state.objects.scope, f"{name}/{key}", record))
+        self.runtime.db.put_rows(rows)
         return record
 
     def remove_version(self, bucket: dict, key: str, vkey: str, record: dict) -> None:

@@ -115,13 +115,18 @@ def date_header() -> tuple[bytes, bytes]:
     return (b"date", _date[1])
 
 
+async def lifespan(receive: Callable, send: Callable) -> None:
+    """Start-up and shut-down, acknowledged at once (nothing to prepare)."""
+    while True:
+        message = await receive()
+        await send({"type": message["type"] + ".complete"})
+        if message["type"] == "lifespan.shutdown":
+            return
+
+
 async def app(scope: dict, receive: Callable, send: Callable) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            await send({"type": message["type"] + ".complete"})
-            if message["type"] == "lifespan.shutdown":
-                return
+        return await lifespan(receive, send)
     if scope["type"] != "http":
         return
     chunks = []

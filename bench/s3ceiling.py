@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from email.utils import formatdate
 
+from bench.floor import lifespan
+
 BLOCK = os.urandom(8 * 1024 * 1024)
 SIZE = int(os.environ.get("CEILING_OBJECT_BYTES", str(1024**3)))
 ETAG = b'"0123456789abcdef0123456789abcdef-128"'
@@ -47,11 +49,7 @@ def _bytes(start: int, end: int) -> bytes:
 
 async def app(scope: dict, receive: Callable, send: Callable) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            await send({"type": message["type"] + ".complete"})
-            if message["type"] == "lifespan.shutdown":
-                return
+        return await lifespan(receive, send)
     if scope["type"] != "http":
         return
     more = True

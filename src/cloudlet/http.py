@@ -109,6 +109,15 @@ def _form_text(raw: bytes, where: str) -> str:
         raise MalformedForm(f"The {where} is not valid UTF-8.")
 
 
+def _joined_headers(raw_headers: list) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in raw_headers:
+        key = name.decode("latin-1")
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]},{text}" if key in headers else text
+    return headers
+
+
 class Request:
     """An HTTP request as the gateway sees it.  Header names are lower-case."""
 
@@ -133,21 +142,28 @@ class Request:
 
     @classmethod
     def from_asgi(cls, scope: dict, receive: Receive) -> Request:
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:  # ASGI header names are already lower-case
-            key = name.decode("latin-1")
-            text = value.decode("latin-1")
-            headers[key] = f"{headers[key]},{text}" if key in headers else text
+        raw_headers = scope["headers"]
+        # ASGI header names are already lower-case
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
+        if len(headers) != len(raw_headers):  # a repeated header: its values joined, as HTTP allows
+            headers = _joined_headers(raw_headers)
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        if "?" in path:
+            path = path.split("?", 1)[0]
         length = headers.get("content-length")
         declared = int(length) if length and length.isascii() and length.isdigit() else None
-        stream = BodyStream(receive, declared)
-        client = scope.get("client") or ("", 0)
-        return cls(
-            scope["method"], path.split("?", 1)[0], scope.get("query_string", b"").decode("latin-1"),
-            headers, stream=stream, client=client[0] or "",
-        )
+        client = scope.get("client")
+        request = cls.__new__(cls)  # __init__'s keyword handling skipped: this runs on every request
+        request.method = scope["method"]
+        request.raw_path = request.signed_path = path
+        query = scope.get("query_string")
+        request.query_string = query.decode("latin-1") if query else ""
+        request.headers = headers
+        request.body = b""
+        request.stream = BodyStream(receive, declared)
+        request.client = (client[0] or "") if client else ""
+        return request
 
     @cached_property
     def path(self) -> str:

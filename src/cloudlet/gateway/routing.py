@@ -227,15 +227,25 @@ def _path_style(bucket: str | None, request: Request) -> str:
 
 
 class Router:
-    def route(self, request: Request, signature: Signature | None) -> Route | None:
-        by_target, by_signing, by_endpoint, _ = _tables()
+    def __init__(self) -> None:
+        # X-Amz-Target -> its route, for the targets naming a modelled operation (a bounded set):
+        # json calls, most of all, are routed by one lookup.
+        self._by_target: dict[str, Route] = {}
 
+    def route(self, request: Request, signature: Signature | None) -> Route | None:
         target = request.headers.get("x-amz-target")
         if target:
+            known = self._by_target.get(target)
+            if known is not None:
+                return known
             prefix, _, operation = target.rpartition(".")
-            service = by_target.get(prefix)
+            service = _tables()[0].get(prefix)
             if service is not None:
-                return self._rpc(service, "json", operation)
+                route = self._rpc(service, "json", operation)
+                if route.operation is not None:
+                    self._by_target[target] = route
+                return route
+        by_target, by_signing, by_endpoint, _ = _tables()
 
         if request.headers.get("smithy-protocol") == "rpc-v2-cbor":
             match = _RPCV2_PATH.match(request.raw_path)

@@ -53,17 +53,13 @@ def unknown_operation(protocol: str, request: Request) -> ServiceError:
     return ServiceError("UnknownOperationException", "", 400)
 
 
-_validator: Callable[[OperationModel, dict], None] | None = None
+def validator(operation: OperationModel) -> Callable[[dict], None] | None:
+    """The operation's model validation, None when its model constrains nothing.
 
+    The validation module (and its tables) is imported on the first request, not at start-up."""
+    from cloudlet.protocol.validate import validator as model_validator
 
-def validate(operation: OperationModel, params: dict) -> None:
-    """Model validation; its module (and its tables) is imported on the first request, not at start-up."""
-    global _validator
-    if _validator is None:
-        from cloudlet.protocol.validate import validate as model_validation
-
-        _validator = model_validation
-    _validator(operation, params)
+    return model_validator(operation)
 
 
 def internal_failure() -> ServiceError:
@@ -78,6 +74,7 @@ class Gateway:
         self.admin = Admin(runtime)
         self.observers: list[Observer] = []  # e.g. CloudTrail, metrics: told of every answered call
         self._hooks: dict[str, Provider | None] = {}  # service -> its provider when it has HTTP hooks
+        self._plans: dict[tuple, tuple] = {}  # (service, protocol, operation) -> Gateway._plan
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "http":
@@ -129,19 +126,19 @@ class Gateway:
     async def dispatch(
         self, request: Request, route: Route, signature: Signature | None, too_large: PayloadTooLarge | None = None
     ) -> Response:
-        service = load_service(route.service)
-        protocol = get_protocol(route.protocol)
-        operation = service.operation(route.operation) if route.operation else None
+        plan = self._plans.get((route.service, route.protocol, route.operation))
+        if plan is None:
+            plan = self._plan(route)
+        service, protocol, operation, check = plan
         if route.path is not None:
             request.raw_path = route.path
             request.__dict__.pop("path", None)
-        ctx = RequestContext(service, operation, request, route.protocol)
+        ctx = RequestContext(
+            service, operation, request, route.protocol,
+            signature.region if signature is not None and signature.region else DEFAULT_REGION,
+        )
         hooks: Provider | None = None
         try:
-            if signature is not None and signature.region:
-                ctx.region = signature.region
-            else:
-                ctx.region = DEFAULT_REGION
             if too_large is not None:
                 raise too_large
             hooks = self._hooks.get(route.service, False)
@@ -153,11 +150,13 @@ class Gateway:
             else:
                 if operation is None:
                     raise unknown_operation(route.protocol, request)
-                if operation.streaming_input is None and request.stream is not None and not request.stream.exhausted:
-                    request.body = await request.stream.read(self.runtime.config.max_body)
+                stream = request.stream
+                if operation.streaming_input is None and stream is not None and not stream.exhausted:
+                    request.body = await stream.read(self.runtime.config.max_body)
                 ctx.identity = self.auth.authenticate(request, signature, route.protocol)
                 params = protocol.parse(request, operation)
-                validate(operation, params)
+                if check is not None:
+                    check(params)
                 result = await self.runtime.invoke(ctx, params)
                 response = protocol.serialize(ctx, operation, result)
         except ServiceError as error:
@@ -181,6 +180,15 @@ class Gateway:
         for observer in self.observers:
             observer(ctx, response)
         return response
+
+    def _plan(self, route: Route) -> tuple:
+        """What dispatch needs of a route, resolved once: (service, protocol, operation, validator)."""
+        service = load_service(route.service)
+        protocol = get_protocol(route.protocol)
+        operation = service.operation(route.operation) if route.operation else None
+        plan = (service, protocol, operation, validator(operation) if operation is not None else None)
+        self._plans[(route.service, route.protocol, route.operation)] = plan
+        return plan
 
     async def _find_hooks(self, service: str) -> Provider | None:
         """The service's provider when it overrides the HTTP hooks (S3: CORS, website, form uploads)."""

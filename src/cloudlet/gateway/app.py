@@ -211,41 +211,41 @@ class Gateway:
 _date_cache: list = [0, b""]
 
 
-def http_date_now() -> bytes:
-    """The Date header: wall time (clients correct clock skew by it), formatted once a second."""
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache[0], _date_cache[1] = now, formatdate(now, usegmt=True).encode()
-    return _date_cache[1]
-
-
 # What HTTP/1.1 cannot carry in a header value (tab is allowed)
 _BAD_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    """The headers as bytes; ValueError for a value HTTP cannot carry.
+def _encode_headers(response: Response) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """The headers as bytes, and whether they include Content-Length; ValueError for a value
+    HTTP cannot carry.
 
     Checked here because uvicorn, refusing such a value, has already marked the response started:
     nothing else could be sent and the connection would just drop."""
     headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
-    if _BAD_HEADER_VALUE.search(b"".join(v for _, v in headers)):
+    if _BAD_HEADER_VALUE.search(b"".join([v for _, v in headers])):
         raise ValueError("a header value with a control character")
-    return headers
+    for name, _ in headers:
+        if len(name) == 14 and name.lower() == b"content-length":
+            return headers, True
+    return headers, False
 
 
 async def send_response(send: Callable, response: Response, head: bool = False) -> None:
     try:
-        headers = _encode_headers(response)
+        headers, sized = _encode_headers(response)
     except ValueError:  # a service let a value through that it should have refused: a bug, but still an answer
         log.exception("cannot send the headers %r", response.headers)
         response = Response(500, [("Content-Type", "text/plain")], b"Cloudlet could not encode this answer's headers.")
-        headers = _encode_headers(response)
-    headers.append((b"date", http_date_now()))
+        headers, sized = _encode_headers(response)
+    # The Date header: wall time (clients correct clock skew by it), formatted once a second.
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[0], _date_cache[1] = now, formatdate(now, usegmt=True).encode()
+    headers.append((b"date", _date_cache[1]))
     body = response.body
-    if isinstance(body, bytes | bytearray):
-        if response.header("content-length") is None:
-            headers.append((b"content-length", str(len(body)).encode()))
+    if body.__class__ is bytes or isinstance(body, bytes | bytearray):
+        if not sized:
+            headers.append((b"content-length", b"%d" % len(body)))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else bytes(body)})
         return

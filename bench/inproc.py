@@ -72,10 +72,12 @@ class InProcess:
             body = body.read()
         elif not isinstance(body, bytes):
             body = (body or "").encode()
-        headers = [(b"host", url.netloc.encode())] + [
+        headers = [
             (k.lower().encode("latin-1"), (v if isinstance(v, bytes) else v.encode("latin-1")))
             for k, v in request.headers.items()
         ]
+        if not any(name == b"host" for name, _ in headers):  # botocore signs with one; HTTP sends one
+            headers.insert(0, (b"host", url.netloc.encode()))
         path = url.path or "/"
         scope = {
             "type": "http", "http_version": "1.1", "method": request.method, "scheme": "http",

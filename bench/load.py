@@ -133,9 +133,9 @@ def boto3_request(operation: str, endpoint: str = "http://127.0.0.1:4566") -> tu
         request = captured.args[0]
     url = urlsplit(request.url)
     body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
-    headers = [("Host", url.netloc)] + [
-        (name, value.decode() if isinstance(value, bytes) else value) for name, value in request.headers.items()
-    ]
+    headers = [(name, value.decode() if isinstance(value, bytes) else value) for name, value in request.headers.items()]
+    if not any(name.lower() == "host" for name, _ in headers):  # botocore signs with one; HTTP sends one
+        headers.insert(0, ("Host", url.netloc))
     path = (url.path or "/") + (f"?{url.query}" if url.query else "")
     return request.method, path, headers, body
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import cached_property
+from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_to_bytes
 
 Receive = Callable[[], Awaitable[dict]]
@@ -109,6 +109,35 @@ def _form_text(raw: bytes, where: str) -> str:
         raise MalformedForm(f"The {where} is not valid UTF-8.")
 
 
+def _joined_headers(raw_headers: list) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in raw_headers:
+        key = name.decode("latin-1")
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]},{text}" if key in headers else text
+    return headers
+
+
+class _cached:  # noqa: N801 (used as a decorator, like the functools original)
+    """``functools.cached_property`` without the lock Python 3.11's takes on every first access:
+    a request is only ever read by one task.  Stored in the instance's ``__dict__`` like the
+    original, so it is read from there afterwards and ``__dict__.pop`` forgets it."""
+
+    def __init__(self, func: Callable) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
+
 class Request:
     """An HTTP request as the gateway sees it.  Header names are lower-case."""
 
@@ -133,27 +162,34 @@ class Request:
 
     @classmethod
     def from_asgi(cls, scope: dict, receive: Receive) -> Request:
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:  # ASGI header names are already lower-case
-            key = name.decode("latin-1")
-            text = value.decode("latin-1")
-            headers[key] = f"{headers[key]},{text}" if key in headers else text
+        raw_headers = scope["headers"]
+        # ASGI header names are already lower-case
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
+        if len(headers) != len(raw_headers):  # a repeated header: its values joined, as HTTP allows
+            headers = _joined_headers(raw_headers)
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        if "?" in path:
+            path = path.split("?", 1)[0]
         length = headers.get("content-length")
         declared = int(length) if length and length.isascii() and length.isdigit() else None
-        stream = BodyStream(receive, declared)
-        client = scope.get("client") or ("", 0)
-        return cls(
-            scope["method"], path.split("?", 1)[0], scope.get("query_string", b"").decode("latin-1"),
-            headers, stream=stream, client=client[0] or "",
-        )
+        client = scope.get("client")
+        request = cls.__new__(cls)  # __init__'s keyword handling skipped: this runs on every request
+        request.method = scope["method"]
+        request.raw_path = request.signed_path = path
+        query = scope.get("query_string")
+        request.query_string = query.decode("latin-1") if query else ""
+        request.headers = headers
+        request.body = b""
+        request.stream = BodyStream(receive, declared)
+        request.client = (client[0] or "") if client else ""
+        return request
 
-    @cached_property
+    @_cached
     def path(self) -> str:
         return unquote(self.raw_path)
 
-    @cached_property
+    @_cached
     def query(self) -> dict[str, list[str]]:
         return parse_qs(self.query_string, keep_blank_values=True)
 
@@ -161,15 +197,15 @@ class Request:
         values = self.query.get(name)
         return values[0] if values else None
 
-    @cached_property
+    @_cached
     def host(self) -> str:
         return self.headers.get("host", "").lower()
 
-    @cached_property
+    @_cached
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
-    @cached_property
+    @_cached
     def form(self) -> dict[str, list[str]]:
         """The query string and a url-encoded body (query protocol), the body's keys winning.
 
@@ -179,7 +215,7 @@ class Request:
             raw = self.query_string.encode("latin-1")  # the bytes the client sent
         except UnicodeEncodeError:  # text built in-process
             raw = self.query_string.encode("utf-8")
-        merged = parse_form(raw, "query string")
+        merged = parse_form(raw, "query string") if raw else {}
         if self.body and self.content_type == "application/x-www-form-urlencoded":
             merged.update(parse_form(self.body, "request body"))
         return merged

@@ -53,17 +53,13 @@ def unknown_operation(protocol: str, request: Request) -> ServiceError:
     return ServiceError("UnknownOperationException", "", 400)
 
 
-_validator: Callable[[OperationModel, dict], None] | None = None
+def validator(operation: OperationModel) -> Callable[[dict], None] | None:
+    """The operation's model validation, None when its model constrains nothing.
 
+    The validation module (and its tables) is imported on the first request, not at start-up."""
+    from cloudlet.protocol.validate import validator as model_validator
 
-def validate(operation: OperationModel, params: dict) -> None:
-    """Model validation; its module (and its tables) is imported on the first request, not at start-up."""
-    global _validator
-    if _validator is None:
-        from cloudlet.protocol.validate import validate as model_validation
-
-        _validator = model_validation
-    _validator(operation, params)
+    return model_validator(operation)
 
 
 def internal_failure() -> ServiceError:
@@ -78,6 +74,7 @@ class Gateway:
         self.admin = Admin(runtime)
         self.observers: list[Observer] = []  # e.g. CloudTrail, metrics: told of every answered call
         self._hooks: dict[str, Provider | None] = {}  # service -> its provider when it has HTTP hooks
+        self._plans: dict[tuple, tuple] = {}  # (service, protocol, operation) -> Gateway._plan
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "http":
@@ -129,19 +126,19 @@ class Gateway:
     async def dispatch(
         self, request: Request, route: Route, signature: Signature | None, too_large: PayloadTooLarge | None = None
     ) -> Response:
-        service = load_service(route.service)
-        protocol = get_protocol(route.protocol)
-        operation = service.operation(route.operation) if route.operation else None
+        plan = self._plans.get((route.service, route.protocol, route.operation))
+        if plan is None:
+            plan = self._plan(route)
+        service, protocol, operation, check = plan
         if route.path is not None:
             request.raw_path = route.path
             request.__dict__.pop("path", None)
-        ctx = RequestContext(service, operation, request, route.protocol)
+        ctx = RequestContext(
+            service, operation, request, route.protocol,
+            signature.region if signature is not None and signature.region else DEFAULT_REGION,
+        )
         hooks: Provider | None = None
         try:
-            if signature is not None and signature.region:
-                ctx.region = signature.region
-            else:
-                ctx.region = DEFAULT_REGION
             if too_large is not None:
                 raise too_large
             hooks = self._hooks.get(route.service, False)
@@ -153,11 +150,13 @@ class Gateway:
             else:
                 if operation is None:
                     raise unknown_operation(route.protocol, request)
-                if operation.streaming_input is None and request.stream is not None and not request.stream.exhausted:
-                    request.body = await request.stream.read(self.runtime.config.max_body)
+                stream = request.stream
+                if operation.streaming_input is None and stream is not None and not stream.exhausted:
+                    request.body = await stream.read(self.runtime.config.max_body)
                 ctx.identity = self.auth.authenticate(request, signature, route.protocol)
                 params = protocol.parse(request, operation)
-                validate(operation, params)
+                if check is not None:
+                    check(params)
                 result = await self.runtime.invoke(ctx, params)
                 response = protocol.serialize(ctx, operation, result)
         except ServiceError as error:
@@ -182,6 +181,15 @@ class Gateway:
             observer(ctx, response)
         return response
 
+    def _plan(self, route: Route) -> tuple:
+        """What dispatch needs of a route, resolved once: (service, protocol, operation, validator)."""
+        service = load_service(route.service)
+        protocol = get_protocol(route.protocol)
+        operation = service.operation(route.operation) if route.operation else None
+        plan = (service, protocol, operation, validator(operation) if operation is not None else None)
+        self._plans[(route.service, route.protocol, route.operation)] = plan
+        return plan
+
     async def _find_hooks(self, service: str) -> Provider | None:
         """The service's provider when it overrides the HTTP hooks (S3: CORS, website, form uploads)."""
         provider = await self.runtime.provider(service) if service in PROVIDERS else None
@@ -203,41 +211,41 @@ class Gateway:
 _date_cache: list = [0, b""]
 
 
-def http_date_now() -> bytes:
-    """The Date header: wall time (clients correct clock skew by it), formatted once a second."""
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache[0], _date_cache[1] = now, formatdate(now, usegmt=True).encode()
-    return _date_cache[1]
-
-
 # What HTTP/1.1 cannot carry in a header value (tab is allowed)
 _BAD_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    """The headers as bytes; ValueError for a value HTTP cannot carry.
+def _encode_headers(response: Response) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """The headers as bytes, and whether they include Content-Length; ValueError for a value
+    HTTP cannot carry.
 
     Checked here because uvicorn, refusing such a value, has already marked the response started:
     nothing else could be sent and the connection would just drop."""
     headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers]
-    if _BAD_HEADER_VALUE.search(b"".join(v for _, v in headers)):
+    if _BAD_HEADER_VALUE.search(b"".join([v for _, v in headers])):
         raise ValueError("a header value with a control character")
-    return headers
+    for name, _ in headers:
+        if len(name) == 14 and name.lower() == b"content-length":
+            return headers, True
+    return headers, False
 
 
 async def send_response(send: Callable, response: Response, head: bool = False) -> None:
     try:
-        headers = _encode_headers(response)
+        headers, sized = _encode_headers(response)
     except ValueError:  # a service let a value through that it should have refused: a bug, but still an answer
         log.exception("cannot send the headers %r", response.headers)
         response = Response(500, [("Content-Type", "text/plain")], b"Cloudlet could not encode this answer's headers.")
-        headers = _encode_headers(response)
-    headers.append((b"date", http_date_now()))
+        headers, sized = _encode_headers(response)
+    # The Date header: wall time (clients correct clock skew by it), formatted once a second.
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[0], _date_cache[1] = now, formatdate(now, usegmt=True).encode()
+    headers.append((b"date", _date_cache[1]))
     body = response.body
-    if isinstance(body, bytes | bytearray):
-        if response.header("content-length") is None:
-            headers.append((b"content-length", str(len(body)).encode()))
+    if body.__class__ is bytes or isinstance(body, bytes | bytearray):
+        if not sized:
+            headers.append((b"content-length", b"%d" % len(body)))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else bytes(body)})
         return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from calendar import timegm
 from dataclasses import dataclass
 from time import strptime
@@ -52,10 +53,26 @@ def _whole_number(text: str) -> int | None:
     return int(text) if digits.isascii() and digits.isdigit() else None
 
 
+# The Authorization header as SDKs write it: read in one match, with exactly what the general
+# reading below makes of it (no whitespace or commas inside a value, nothing else in the header).
+_SIGV4_HEADER = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^/,\s]*)/[^/,\s]*/([^/,\s]*)/([^/,\s]*)/[^,\s]*, "
+    r"SignedHeaders=([^,\s]*), Signature=([^,\s]+)\Z"
+)
+
+
 def read_signature(request: Request) -> Signature | None:
     """The request's signature, wherever it travels; None for anonymous requests."""
-    header = request.headers.get("authorization")
+    headers = request.headers
+    header = headers.get("authorization")
     if header:
+        match = _SIGV4_HEADER.match(header)
+        if match is not None:
+            key, region, service, signed, signature = match.groups()
+            return Signature(
+                4, False, key, signature, headers.get("x-amz-date") or headers.get("date", ""), region, service,
+                tuple(signed.split(";")), None, headers.get("x-amz-security-token"),
+            )
         if header.startswith("AWS4-HMAC-SHA256"):
             fields = {}
             for part in header[16:].split(","):

@@ -227,15 +227,28 @@ def _path_style(bucket: str | None, request: Request) -> str:
 
 
 class Router:
-    def route(self, request: Request, signature: Signature | None) -> Route | None:
-        by_target, by_signing, by_endpoint, _ = _tables()
+    def __init__(self) -> None:
+        # X-Amz-Target -> its route, for the targets naming a modelled operation (a bounded set):
+        # json calls, most of all, are routed by one lookup.
+        self._by_target: dict[str, Route] = {}
+        # (service, Action) -> its route, likewise for query calls to a service with a signing name
+        # of its own.
+        self._by_action: dict[tuple[str, str], Route] = {}
 
+    def route(self, request: Request, signature: Signature | None) -> Route | None:
         target = request.headers.get("x-amz-target")
         if target:
+            known = self._by_target.get(target)
+            if known is not None:
+                return known
             prefix, _, operation = target.rpartition(".")
-            service = by_target.get(prefix)
+            service = _tables()[0].get(prefix)
             if service is not None:
-                return self._rpc(service, "json", operation)
+                route = self._rpc(service, "json", operation)
+                if route.operation is not None:
+                    self._by_target[target] = route
+                return route
+        by_target, by_signing, by_endpoint, _ = _tables()
 
         if request.headers.get("smithy-protocol") == "rpc-v2-cbor":
             match = _RPCV2_PATH.match(request.raw_path)
@@ -279,13 +292,23 @@ class Router:
 
     def _among(self, candidates: list[str], request: Request) -> Route:
         """Choose among the services sharing a signing name, then the operation."""
-        index = service_index()
         action = self._action(request)
         if action is not None:
+            single = len(candidates) == 1  # then the route depends on the service and action alone
+            if single:
+                known = self._by_action.get((candidates[0], action))
+                if known is not None:
+                    return known
+            index = service_index()
             for service in candidates:
                 if speaks_query(index[service]):
                     model = load_service(service)
-                    return Route(service, "query", action if model.has_operation(action) else None)
+                    if not model.has_operation(action):
+                        return Route(service, "query", None)
+                    route = Route(service, "query", action)
+                    if single:
+                        self._by_action[(service, action)] = route
+                    return route
         rest = [s for s in candidates if _rest_protocol(s)]
         if rest:
             path = request.raw_path

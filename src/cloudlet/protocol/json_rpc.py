@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cloudlet.http import Request, Response
@@ -29,10 +30,18 @@ ERROR_TYPE_NAMESPACE = {
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+# json.loads without its wrapper: for a body that opens with "{" and no NUL, the one case in
+# which json.loads itself would pick UTF-8 (json.detect_encoding), decoded exactly as it would.
+_decode_text = json.JSONDecoder().decode
+
+
 def load_json(body: bytes) -> Any:
     """A JSON request document; anything unreadable is a SerializationException."""
     try:
-        data = json.loads(body)
+        if body[:1] == b"{" and body[1:2] != b"\x00":
+            data = _decode_text(body.decode("utf-8", "surrogatepass"))
+        else:
+            data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise SerializationError("Unable to parse the request body as JSON.")
     except RecursionError:  # json.loads recurses once per nesting level: a hostile body is deep
@@ -48,7 +57,7 @@ def load_json(body: bytes) -> Any:
 
 
 def load_json_object(body: bytes) -> dict:
-    if not body.strip():
+    if body[:1] != b"{" and not body.strip():
         return {}
     data = load_json(body)
     if not isinstance(data, dict):
@@ -57,7 +66,29 @@ def load_json_object(body: bytes) -> dict:
 
 
 # One encoder for every answer: json.dumps with options builds a new JSONEncoder per call (~0.8 us).
-_dump_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+
+
+def _dump_text_c(value: Any) -> str:
+    """``_ENCODER.encode`` as it runs for a container, without its two Python frames (a fresh
+    circular-reference memo each call, as it makes one)."""
+    if value.__class__ is str:
+        return _ENCODER.encode(value)
+    return "".join(_make_encoder(
+        {}, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, False,
+    )(value, 0))
+
+
+def _usable_c_encoder() -> bool:
+    try:
+        sample = {"a": [1, 2.5, "é\n", None, True], "b": {"c": -3}}
+        return _make_encoder is not None and _dump_text_c(sample) == _ENCODER.encode(sample)
+    except Exception:  # another Python's C encoder signature: the plain encoder will do
+        return False
+
+
+_dump_text = _dump_text_c if _usable_c_encoder() else _ENCODER.encode
 
 
 def dump_json(value: Any) -> bytes:
@@ -81,13 +112,14 @@ class RawJsonList(list):
     __slots__ = ()
 
 
-def _answer_body(shape: Shape, output: dict) -> bytes:
-    """The answer's JSON document; top-level ``RawJson`` members are written as they are."""
+def _answer_body(shape: Shape, output: dict, encode: Callable[[Any], Any]) -> bytes:
+    """The answer's JSON document (``encode``: the shape's encoder); top-level ``RawJson``
+    members are written as they are."""
     for value in output.values():
         if value.__class__ is RawJson or value.__class__ is RawJsonList:
             break
     else:
-        return dump_json(JSON_CODEC.encode(shape, output))
+        return _dump_text(encode(output)).encode()
     # The structure walk member by member, in the output's order, as TreeCodec's encoder does it.
     members = shape.members
     parts = []
@@ -161,33 +193,53 @@ def stream_output(
     return eventstream.event_stream_body(stream_shape, output.get(name) or [], codec, initial)
 
 
+def _no_input(data: dict) -> dict:
+    return {}
+
+
+def _output_plan(operation: OperationModel) -> tuple[Shape | None, tuple[str, Shape] | None, Callable | None]:
+    """(output shape, its event stream member, its encoder), kept on the operation model."""
+    shape = operation.output_shape
+    if shape is None:
+        return None, None, None
+    return shape, eventstream.event_stream_member(shape), JSON_CODEC.encoder(shape)
+
+
+_CONTENT_TYPES = {"1.0": "application/x-amz-json-1.0", "1.1": "application/x-amz-json-1.1"}
+
+
 class JsonProtocol:
     name = "json"
 
     def parse(self, request: Request, operation: OperationModel) -> dict:
-        data = load_json_object(request.body)
-        shape = operation.input_shape
-        return JSON_CODEC.decode(shape, data) if shape is not None else {}
+        decode = operation.__dict__.get("_cloudlet_json_input")
+        if decode is None:
+            shape = operation.input_shape
+            decode = operation.__dict__["_cloudlet_json_input"] = (
+                JSON_CODEC.decoder(shape) if shape is not None else _no_input
+            )
+        return decode(load_json_object(request.body))
 
     def _headers(self, ctx: RequestContext, body: bytes) -> list[tuple[str, str]]:
-        headers = [
-            ("Content-Type", f"application/x-amz-json-{ctx.service.json_version}"),
-            ("x-amzn-RequestId", ctx.request_id),
-        ]
-        if ctx.service.name == "dynamodb":
-            headers.append(("x-amz-crc32", str(zlib.crc32(body))))
-        return headers
+        service = ctx.service
+        content_type = _CONTENT_TYPES.get(service.json_version) or f"application/x-amz-json-{service.json_version}"
+        if service.name == "dynamodb":
+            return [("Content-Type", content_type), ("x-amzn-RequestId", ctx.request_id),
+                    ("x-amz-crc32", str(zlib.crc32(body)))]
+        return [("Content-Type", content_type), ("x-amzn-RequestId", ctx.request_id)]
 
     def serialize(self, ctx: RequestContext, operation: OperationModel, output: dict | None) -> Response:
-        shape = operation.output_shape
+        plan = operation.__dict__.get("_cloudlet_json_output")
+        if plan is None:
+            plan = operation.__dict__["_cloudlet_json_output"] = _output_plan(operation)
+        shape, stream, encode = plan
         if shape is None:
             body = b"{}"
+        elif stream is not None:
+            headers = [("Content-Type", eventstream.CONTENT_TYPE), ("x-amzn-RequestId", ctx.request_id)]
+            return Response(200, headers, stream_output(shape, output or {}, JSON_EVENTS, stream))
         else:
-            stream = eventstream.event_stream_member(shape)
-            if stream is not None:
-                headers = [("Content-Type", eventstream.CONTENT_TYPE), ("x-amzn-RequestId", ctx.request_id)]
-                return Response(200, headers, stream_output(shape, output or {}, JSON_EVENTS, stream))
-            body = _answer_body(shape, output or {})
+            body = _answer_body(shape, output or {}, encode)
         return Response(200, self._headers(ctx, body), body)
 
     def serialize_error(self, ctx: RequestContext, error: ServiceError) -> Response:

@@ -107,6 +107,20 @@ class TreeCodec:
             # parsing allows it, the walk (three frames a level) runs out of stack.
             raise SerializationError("The request body is nested too deeply.")
 
+    def decoder(self, shape: Shape) -> Decoder:
+        """``decode(shape, ·)`` for one shape, to keep where the shape is fixed (an operation's input)."""
+        walk = self._decoder(shape)
+
+        def decode(value: Any) -> Any:
+            try:
+                return walk(value)
+            except _Invalid as invalid:
+                raise invalid.error("")
+            except RecursionError:  # as in decode
+                raise SerializationError("The request body is nested too deeply.")
+
+        return decode
+
     def _decoder(self, shape: Shape) -> Decoder:
         entry = self._decoders.get(_key(shape))
         if entry is not None and entry[0] is shape.spec:
@@ -232,6 +246,10 @@ class TreeCodec:
     def encode(self, shape: Shape, value: Any) -> Any:
         encoder = self._encoder(shape)
         return value if encoder is None else encoder(value)
+
+    def encoder(self, shape: Shape) -> Encoder:
+        """``encode`` for one shape, to keep where the shape is fixed (an operation's output)."""
+        return self._encoder(shape) or _identity
 
     def _encoder(self, shape: Shape) -> Encoder | None:
         """The compiled encoder, or None where values go out unchanged."""

@@ -434,6 +434,8 @@ class _Compiler:
         rule = self._scalar(name)
 
         def check(v: Any, path: Path, out: list) -> None:
+            if rule.ok(v):  # the common case, without failures()'s frame
+                return
             for kind, bound in rule.failures(v, path):
                 out.append((path, v, kind, bound, rule))
 
@@ -636,25 +638,45 @@ def _plan(operation: OperationModel) -> tuple[Any, Style, Mapping[str, str] | No
 # --- the entry point --------------------------------------------------------------------
 
 
+def validator(operation: OperationModel) -> Callable[[dict], None] | None:
+    """``validate`` for one operation, built once; None when its model constrains nothing."""
+    found = operation.__dict__.get("_cloudlet_validator", _PENDING)
+    if found is _PENDING:
+        found = operation.__dict__["_cloudlet_validator"] = _build_validator(operation)
+    return found
+
+
 def validate(operation: OperationModel, params: dict) -> None:
     """Raise the service's own ServiceError if ``params`` break the input shape."""
+    check = validator(operation)
+    if check is not None:
+        check(params)
+
+
+def _build_validator(operation: OperationModel) -> Callable[[dict], None] | None:
     checker, style, special = _plan(operation)
-    if special and isinstance(params, dict):
-        for member, message in special.items():
-            if params.get(member) is None:
-                raise ServiceError(style.code, message, 400)
-    if checker is _NO_CHECK:
-        return
-    out: list = []
-    try:
-        checker(params, None, out)
-    except _TypeMismatch as mismatch:
-        raise _type_error(operation, style, mismatch)
-    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
-        # Values no shape allows (a set where a list belongs, a key that is not a string...).
-        raise ServiceError(_type_code(operation, style), f"Invalid input: {type(exc).__name__}", 400)
-    if out:
-        raise _report(operation, style, out[: style.max_errors])
+    if checker is _NO_CHECK and not special:
+        return None
+
+    def check(params: dict) -> None:
+        if special and isinstance(params, dict):
+            for member, message in special.items():
+                if params.get(member) is None:
+                    raise ServiceError(style.code, message, 400)
+        if checker is _NO_CHECK:
+            return
+        out: list = []
+        try:
+            checker(params, None, out)
+        except _TypeMismatch as mismatch:
+            raise _type_error(operation, style, mismatch)
+        except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+            # Values no shape allows (a set where a list belongs, a key that is not a string...).
+            raise ServiceError(_type_code(operation, style), f"Invalid input: {type(exc).__name__}", 400)
+        if out:
+            raise _report(operation, style, out[: style.max_errors])
+
+    return check
 
 
 def violations(operation: OperationModel, params: dict, *, patterns: bool = True) -> list[tuple]:
